@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS,
+	OPT_SERIAL, OPT_NETDEV, OPT_DEVICE, OPT_HELP, OPT_VERSION,
+	OPT_VERBOSE, OPT_QUIET,
+};
+
+static const struct option options[] = {
+	{ "kernel",  required_argument, NULL, OPT_KERNEL },
+	{ "initrd",  required_argument, NULL, OPT_INITRD },
+	{ "append",  required_argument, NULL, OPT_APPEND },
+	{ "memory",  required_argument, NULL, OPT_MEMORY },
+	{ "m",       required_argument, NULL, OPT_MEMORY },
+	{ "cpus",    required_argument, NULL, OPT_CPUS },
+	{ "smp",     required_argument, NULL, OPT_CPUS },
+	{ "serial",  required_argument, NULL, OPT_SERIAL },
+	{ "netdev",  required_argument, NULL, OPT_NETDEV },
+	{ "device",  required_argument, NULL, OPT_DEVICE },
+	{ "verbose", no_argument,       NULL, OPT_VERBOSE },
+	{ "quiet",   no_argument,       NULL, OPT_QUIET },
+	{ "help",    no_argument,       NULL, OPT_HELP },
+	{ "version", no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void config_usage(FILE *out)
+{
+	fprintf(out,
+"Usage: fvmm --kernel FILE [options]\n"
+"Run a KVM virtual machine.\n"
+"\n"
+"  --kernel FILE        PVH ELF kernel or Linux bzImage to boot (required)\n"
+"  --initrd FILE        initial ramdisk (PVH module / Linux initrd)\n"
+"  --append STR         kernel command line\n"
+"  --memory SIZE        guest RAM, with K/M/G suffix (default 512M; -m)\n"
+"  --cpus N             number of vCPUs, 1-%d (default 1; -smp)\n"
+"  --serial MODE        COM1: stdio (default), file:PATH or none\n"
+"  --netdev tap,id=ID,ifname=NAME\n"
+"                       host network backend\n"
+"  --device DRIVER,...  a device, with QEMU's property names\n"
+"  --verbose / --quiet  more / fewer host messages on stderr\n"
+"  --help, --version\n"
+"\n"
+"Exit status: 0 when the guest powers off or resets, 1 on a host error,\n"
+"2 on a usage error, 3 when the guest crashes (register dump on stderr).\n",
+		VM_MAX_CPUS);
+}
+
+static int parse_serial(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "stdio")) {
+		cfg->serial = SERIAL_STDIO;
+	} else if (!strcmp(arg, "none")) {
+		cfg->serial = SERIAL_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		cfg->serial = SERIAL_FILE;
+		cfg->serial_path = arg + 5;
+	} else {
+		pr_err("--serial: expected stdio, none or file:PATH, got '%s'", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_memory(const char *arg, struct vm_config *cfg)
+{
+	uint64_t size;
+	int ret = parse_size(arg, &size);
+
+	if (ret == -ERANGE || (!ret && size > (1ULL << 46))) {
+		pr_err("--memory: '%s' is too large", arg);
+		return -EINVAL;
+	}
+	if (ret) {
+		pr_err("--memory: '%s' is not a size (e.g. 512M, 4G)", arg);
+		return -EINVAL;
+	}
+	if (size < CONFIG_MIN_MEM) {
+		pr_err("--memory: %s is below the minimum of %lluM", arg,
+		       CONFIG_MIN_MEM >> 20);
+		return -EINVAL;
+	}
+	if (!IS_ALIGNED(size, 2 * MiB)) {
+		pr_err("--memory: %s is not a multiple of 2M", arg);
+		return -EINVAL;
+	}
+	cfg->mem_size = size;
+	return 0;
+}
+
+static int add_raw(const char **list, unsigned *nr, const char *opt,
+		   const char *arg)
+{
+	if (*nr >= VM_MAX_OPTS) {
+		pr_err("--%s: at most %d may be given", opt, VM_MAX_OPTS);
+		return -EINVAL;
+	}
+	list[(*nr)++] = arg;
+	return 0;
+}
+
+static int config_option(int opt, const char *arg, struct vm_config *cfg)
+{
+	unsigned long n;
+
+	switch (opt) {
+	case OPT_KERNEL:
+		cfg->kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		cfg->initrd = arg;
+		return 0;
+	case OPT_APPEND:
+		cfg->append = arg;
+		return 0;
+	case OPT_MEMORY:
+		return parse_memory(arg, cfg);
+	case OPT_CPUS:
+		if (parse_uint(arg, 1, VM_MAX_CPUS, &n)) {
+			pr_err("--cpus: expected a number from 1 to %d, got '%s'",
+			       VM_MAX_CPUS, arg);
+			return -EINVAL;
+		}
+		cfg->cpus = n;
+		return 0;
+	case OPT_SERIAL:
+		return parse_serial(arg, cfg);
+	case OPT_NETDEV:
+		return add_raw(cfg->netdev_opts, &cfg->nr_netdev_opts, "netdev", arg);
+	case OPT_DEVICE:
+		return add_raw(cfg->device_opts, &cfg->nr_device_opts, "device", arg);
+	case OPT_VERBOSE:
+		log_level = log_level < LOG_DEBUG ? log_level + 1 : LOG_DEBUG;
+		return 0;
+	case OPT_QUIET:
+		log_level = LOG_ERR;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int config_parse(int argc, char **argv, struct vm_config *cfg)
+{
+	int opt, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = CONFIG_DEFAULT_MEM;
+	cfg->cpus = 1;
+	cfg->serial = SERIAL_STDIO;
+	optind = 0;	/* full reset, so tests can parse many times */
+	opterr = 0;
+	while ((opt = getopt_long_only(argc, argv, "", options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			config_usage(stdout);
+			return CONFIG_EXIT_OK;
+		}
+		if (opt == OPT_VERSION) {
+			printf("fvmm %s\n", FVMM_VERSION);
+			return CONFIG_EXIT_OK;
+		}
+		if (opt == '?' || opt == ':') {
+			if (optopt)
+				pr_err("option needs a value or is unknown: %s (try --help)",
+				       argv[optind - 1]);
+			else
+				pr_err("unknown option '%s' (try --help)",
+				       argv[optind - 1]);
+			return -EINVAL;
+		}
+		ret = config_option(opt, optarg, cfg);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s' (try --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (!cfg->kernel) {
+		pr_err("no kernel given: use --kernel FILE (try --help)");
+		return -EINVAL;
+	}
+	return CONFIG_RUN;
+}

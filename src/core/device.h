@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef FVMM_CORE_DEVICE_H
+#define FVMM_CORE_DEVICE_H
+
+#include <stddef.h>
+
+#include "core/state.h"
+
+struct vm;
+struct device;
+
+/*
+ * Device-level operations, common to every device model.  Region-level
+ * operations (register reads/writes) are struct bus_ops; this table is what
+ * the VM does to a device as a whole.  Every device is migratable from the
+ * day it is written: save/load are mandatory, with a round-trip unit test.
+ */
+struct device_ops {
+	const char *type;		/* "uart8250", "virtio-net-pci", ... */
+	void (*reset)(struct device *dev);
+	/* Stop/restart touching guest memory and backends (vm stop, migration). */
+	void (*pause)(struct device *dev);
+	void (*resume)(struct device *dev);
+	int (*save)(struct device *dev, struct sbuf *out);
+	/* Untrusted input: validate everything; err gets a one-line reason. */
+	int (*load)(struct device *dev, struct sreader *in, char *err,
+		    size_t errlen);
+	/* Unregister regions/fds and free; called with the VM quiesced or
+	 * after the device is unreachable (hot-unplug completed). */
+	void (*destroy)(struct device *dev);
+};
+
+struct device {
+	char id[64];			/* stable id: user's id= or a fixed name */
+	const struct device_ops *ops;
+	struct vm *vm;
+	struct device *next;
+};
+
+#endif

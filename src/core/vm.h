@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef FVMM_CORE_VM_H
+#define FVMM_CORE_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/bus.h"
+#include "core/device.h"
+#include "core/evloop.h"
+#include "core/guest_mem.h"
+
+#define VM_MAX_CPUS	64
+#define VM_MAX_OPTS	32
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	uint64_t mem_size;
+	unsigned cpus;
+	enum serial_mode serial;
+	const char *serial_path;
+	/* Raw "--netdev"/"--device" option strings, parsed by their owners. */
+	const char *netdev_opts[VM_MAX_OPTS];
+	unsigned nr_netdev_opts;
+	const char *device_opts[VM_MAX_OPTS];
+	unsigned nr_device_opts;
+};
+
+struct vcpu;
+struct irq_routing;
+struct pci_host;
+
+enum vm_run_state { VM_RUNNING, VM_PAUSED, VM_SHUTDOWN };
+
+struct vm {
+	struct vm_config cfg;
+	int kvm_fd;
+	int vm_fd;
+	int run_size;			/* KVM_GET_VCPU_MMAP_SIZE */
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct evloop loop;
+	bool loop_ready;
+	struct vcpu *vcpus;
+	unsigned nr_vcpus;
+	struct device *devices;		/* in creation order */
+	struct irq_routing *irq;
+	struct pci_host *pci;		/* NULL until PCI exists */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum vm_run_state state;
+	bool exiting;
+	int exit_status;
+	int exit_pipe[2];		/* main thread waits on [0] */
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Starts the event loop and the vCPUs, waits for the end; returns status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Add a device to the VM's list (reset, pause, save, destroy in order). */
+void vm_add_device(struct vm *vm, struct device *dev);
+void vm_remove_device(struct vm *vm, struct device *dev);
+struct device *vm_find_device(struct vm *vm, const char *id);
+
+/*
+ * Ask the VM to end with the given status (0 = guest powered off).  Safe from
+ * any thread, including vCPU threads and device handlers; the first request
+ * wins.
+ */
+void vm_request_exit(struct vm *vm, int status, const char *why);
+
+/* Stop all vCPUs (they park) / let them run again.  Not from a vCPU thread. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+
+#endif
