@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# KVM tier: boot the project's guest under fvmm and check what a user sees.
+source "$(dirname "$0")/../lib/common.sh"
+require_kvm
+
+# boot NAME CPUS MEM APPEND: run to completion, leave out/err/rc in TEST_TMP.
+boot() {
+	local name=$1 cpus=$2 mem=$3 append=$4
+	timeout -k 2 30 "$FVMM" --kernel "$GUEST" --cpus "$cpus" --memory "$mem" \
+		--append "$append" --serial stdio </dev/null \
+		>"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err"
+	echo $? >"$TEST_TMP/$name.rc"
+}
+
+# expect_ready NAME CPUS MIN_MIB MAX_MIB
+expect_ready() {
+	local name=$1 cpus=$2 min=$3 max=$4 rc lines mib
+	rc=$(cat "$TEST_TMP/$name.rc")
+	lines=$(grep -c '^READY ' "$TEST_TMP/$name.out")
+	if [[ $rc -ne 0 ]]; then
+		fail "$name" "exit status $rc: $(tail -n 3 "$TEST_TMP/$name.err" | tr '\n' ' ')"
+		return
+	fi
+	if [[ $lines -ne 1 ]]; then
+		fail "$name" "expected exactly one READY line, got $lines"
+		return
+	fi
+	if ! grep -q "^READY cpus=$cpus mem_mib=[0-9]*\s*$" "$TEST_TMP/$name.out"; then
+		fail "$name" "bad READY line: $(grep '^READY' "$TEST_TMP/$name.out")"
+		return
+	fi
+	mib=$(sed -n 's/^READY cpus=[0-9]* mem_mib=\([0-9]*\).*/\1/p' "$TEST_TMP/$name.out")
+	if (( mib < min || mib > max )); then
+		fail "$name" "mem_mib=$mib not in [$min, $max]"
+		return
+	fi
+	pass "$name"
+}
+
+boot boot-1cpu-256M 1 256M poweroff
+expect_ready boot-1cpu-256M 1 250 256
+
+boot boot-2cpu-512M 2 512M poweroff
+expect_ready boot-2cpu-512M 2 505 512
+
+boot boot-2cpu-5G 2 5G poweroff
+expect_ready boot-2cpu-5G 2 4097 5120
+
+boot boot-4cpu-1G 4 1G poweroff
+expect_ready boot-4cpu-1G 4 1010 1024
+
+# A guest that triple-faults: non-zero exit, reason and registers on stderr.
+boot triple-fault 1 256M "crash=triple"
+rc=$(cat "$TEST_TMP/triple-fault.rc")
+if [[ $rc -eq 3 ]] && grep -q 'triple fault' "$TEST_TMP/triple-fault.err" &&
+   grep -q '^ rip ' "$TEST_TMP/triple-fault.err"; then
+	pass triple-fault-dumps-registers
+else
+	fail triple-fault-dumps-registers "rc=$rc, stderr: $(head -c 300 "$TEST_TMP/triple-fault.err")"
+fi
+
+# The interactive console: wait for the prompt, type commands, power off.
+interactive() {
+	local in=$TEST_TMP/console.in out=$TEST_TMP/console.out pid i
+	mkfifo "$in"
+	timeout -k 2 30 "$FVMM" --kernel "$GUEST" --cpus 2 --memory 256M \
+		<"$in" >"$out" 2>"$TEST_TMP/console.err" &
+	pid=$!
+	on_exit "kill -9 $pid"
+	exec 7>"$in"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'fvmm> ' "$out" && break
+		sleep 0.1
+	done
+	printf 'cpus\n' >&7; sleep 0.3
+	printf 'mem\n' >&7; sleep 0.3
+	printf 'bogus\n' >&7; sleep 0.3
+	printf 'poweroff\n' >&7
+	wait "$pid"
+	echo $? >"$TEST_TMP/console.rc"
+	exec 7>&-
+}
+interactive
+rc=$(cat "$TEST_TMP/console.rc")
+if [[ $rc -eq 0 ]] && grep -q 'unknown command: bogus' "$TEST_TMP/console.out" &&
+   grep -qi 'cpu' "$TEST_TMP/console.out" && ! grep -q '^READY.*poweroff' "$TEST_TMP/console.out"; then
+	pass interactive-console
+else
+	fail interactive-console "rc=$rc, output: $(tail -c 400 "$TEST_TMP/console.out" | tr '\n' '|')"
+fi
+
+finish
