@@ -16,6 +16,15 @@ CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -DFVMM_VERSION=\"$(VERSION)\" \
 	    -Isrc -MMD -MP -fno-strict-aliasing
 LDLIBS   := -lpthread -ljansson
 
+# Quiet by default; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRCS := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
@@ -36,23 +45,26 @@ FUZZ_BINS:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 all: $(BUILD)/fvmm guest tools
 
 $(BUILD)/fvmm: $(BUILD)/obj/src/main.o $(BUILD)/libfvmm.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libfvmm.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O1 $(SAN) -c -o $@ $<
+	$(call say,CC-SAN,$<)
+	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) -c -o $@ $<
 
 $(BUILD)/libfvmm-san.a: $(SAN_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 guest:
 	$(MAKE) -C guest BUILD=$(abspath $(BUILD))
@@ -64,25 +76,38 @@ tools: $(TOOL_BINS)
 .SECONDEXPANSION:
 $(TOOL_BINS): $(BUILD)/%: $$(wildcard tools/%/*.c) $(BUILD)/libfvmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itools/$* -o $@ $(filter %.c,$^) $(BUILD)/libfvmm.a $(LDLIBS) -lm
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -Itools/$* -o $@ $(filter %.c,$^) $(BUILD)/libfvmm.a $(LDLIBS) -lm
 
 unit: $(UNIT_BINS)
 $(UNIT_BINS): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfvmm-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(BUILD)/libfvmm-san.a $(LDLIBS) -lcmocka
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(BUILD)/libfvmm-san.a $(LDLIBS) -lcmocka
 
-# Fuzz targets need clang's libFuzzer; the library is rebuilt with clang.
-FUZZ_CC  := clang
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# Fuzz targets need clang's libFuzzer; the library is rebuilt once with
+# clang and fuzzer instrumentation, then each target links against it.
+FUZZ_CC    := clang
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DFVMM_VERSION=\"fuzz\" -Isrc \
+	      -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 fuzz: $(FUZZ_BINS)
-$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -DFVMM_VERSION=\"fuzz\" -o $@ $< $(LIB_SRCS) -lpthread -ljansson
+	$(call say,CC-FUZ,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+$(BUILD)/libfvmm-fuzz.a: $(FUZZ_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libfvmm-fuzz.a
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libfvmm-fuzz.a -lpthread -ljansson
 
-check: all unit fuzz
+check:
 	tests/run
 
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/src/main.d
+-include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(BUILD)/obj/src/main.d

@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 		vm_destroy(&vm);
 		return 1;
 	}
+	/* QMP-HOOK: control socket */
 	ret = vm_run(&vm);
 	vm_destroy(&vm);
 	return ret;

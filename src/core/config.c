@@ -10,7 +10,7 @@
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS,
 	OPT_SERIAL, OPT_NETDEV, OPT_DEVICE, OPT_HELP, OPT_VERSION,
-	OPT_VERBOSE, OPT_QUIET,
+	OPT_VERBOSE, OPT_QUIET, OPT_QMP,
 };
 
 static const struct option options[] = {
@@ -24,6 +24,7 @@ static const struct option options[] = {
 	{ "serial",  required_argument, NULL, OPT_SERIAL },
 	{ "netdev",  required_argument, NULL, OPT_NETDEV },
 	{ "device",  required_argument, NULL, OPT_DEVICE },
+	{ "qmp",     required_argument, NULL, OPT_QMP },
 	{ "verbose", no_argument,       NULL, OPT_VERBOSE },
 	{ "quiet",   no_argument,       NULL, OPT_QUIET },
 	{ "help",    no_argument,       NULL, OPT_HELP },
@@ -46,6 +47,7 @@ void config_usage(FILE *out)
 "  --netdev tap,id=ID,ifname=NAME\n"
 "                       host network backend\n"
 "  --device DRIVER,...  a device, with QEMU's property names\n"
+"  --qmp unix:PATH      QMP control socket (QEMU's protocol)\n"
 "  --verbose / --quiet  more / fewer host messages on stderr\n"
 "  --help, --version\n"
 "\n"
@@ -137,6 +139,13 @@ static int config_option(int opt, const char *arg, struct vm_config *cfg)
 		return add_raw(cfg->netdev_opts, &cfg->nr_netdev_opts, "netdev", arg);
 	case OPT_DEVICE:
 		return add_raw(cfg->device_opts, &cfg->nr_device_opts, "device", arg);
+	case OPT_QMP:
+		if (strncmp(arg, "unix:", 5) || !arg[5]) {
+			pr_err("--qmp: expected unix:PATH, got '%s'", arg);
+			return -EINVAL;
+		}
+		cfg->qmp = arg;
+		return 0;
 	case OPT_VERBOSE:
 		log_level = log_level < LOG_DEBUG ? log_level + 1 : LOG_DEBUG;
 		return 0;

@@ -2,6 +2,7 @@
 #ifndef FVMM_CORE_DEVICE_H
 #define FVMM_CORE_DEVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/state.h"
@@ -25,6 +26,8 @@ struct device_ops {
 	/* Untrusted input: validate everything; err gets a one-line reason. */
 	int (*load)(struct device *dev, struct sreader *in, char *err,
 		    size_t errlen);
+	/* NICs only: carrier seen by the guest (QMP set_link).  -ENOTSUP. */
+	int (*set_link)(struct device *dev, bool up);
 	/* Unregister regions/fds and free; called with the VM quiesced or
 	 * after the device is unreachable (hot-unplug completed). */
 	void (*destroy)(struct device *dev);

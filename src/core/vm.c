@@ -351,6 +351,13 @@ struct device *vm_find_device(struct vm *vm, const char *id)
 
 void vm_request_exit(struct vm *vm, int status, const char *why)
 {
+	vm_request_exit_cause(vm, status, why, true,
+			      status ? "guest-panic" : "guest-shutdown");
+}
+
+void vm_request_exit_cause(struct vm *vm, int status, const char *why,
+			   bool guest, const char *cause)
+{
 	char c = 0;
 
 	pthread_mutex_lock(&vm->lock);
@@ -364,6 +371,8 @@ void vm_request_exit(struct vm *vm, int status, const char *why)
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	pr_info("%s", why);
+	if (vm->exit_notify)
+		vm->exit_notify(vm, guest, cause);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	if (write(vm->exit_pipe[1], &c, 1) < 0)

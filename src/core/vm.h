@@ -24,6 +24,7 @@ struct vm_config {
 	unsigned cpus;
 	enum serial_mode serial;
 	const char *serial_path;
+	const char *qmp;		/* "unix:PATH" or NULL */
 	/* Raw "--netdev"/"--device" option strings, parsed by their owners. */
 	const char *netdev_opts[VM_MAX_OPTS];
 	unsigned nr_netdev_opts;
@@ -34,6 +35,7 @@ struct vm_config {
 struct vcpu;
 struct irq_routing;
 struct pci_host;
+struct qmp_server;
 
 enum vm_run_state { VM_RUNNING, VM_PAUSED, VM_SHUTDOWN };
 
@@ -52,6 +54,13 @@ struct vm {
 	struct device *devices;		/* in creation order */
 	struct irq_routing *irq;
 	struct pci_host *pci;		/* NULL until PCI exists */
+	struct qmp_server *qmp;		/* NULL without --qmp */
+	/*
+	 * Told about an accepted exit request before the VM stops (QMP sends
+	 * SHUTDOWN from here).  guest: the guest asked; reason: QEMU's
+	 * ShutdownCause name, e.g. "guest-shutdown", "host-qmp-quit".
+	 */
+	void (*exit_notify)(struct vm *vm, bool guest, const char *reason);
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -77,6 +86,9 @@ struct device *vm_find_device(struct vm *vm, const char *id);
  * wins.
  */
 void vm_request_exit(struct vm *vm, int status, const char *why);
+/* Same, with the QEMU ShutdownCause name passed to exit_notify. */
+void vm_request_exit_cause(struct vm *vm, int status, const char *why,
+			   bool guest, const char *cause);
 
 /* Stop all vCPUs (they park) / let them run again.  Not from a vCPU thread. */
 void vm_pause(struct vm *vm);

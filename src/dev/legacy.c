@@ -53,7 +53,9 @@ static void i8042_write(void *opaque, uint64_t off, uint64_t val,
 	 * -no-reboot): it ends with status 0 and says so.
 	 */
 	if (val == I8042_CMD_RESET)
-		vm_request_exit(l->dev.vm, 0, "guest reset through the i8042");
+		vm_request_exit_cause(l->dev.vm, 0,
+				      "guest reset through the i8042", true,
+				      "guest-reset");
 }
 
 static const struct bus_ops i8042_ops = {
