@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "control/qmp.h"
 #include "core/config.h"
 #include "core/vm.h"
 
@@ -24,8 +25,12 @@ int main(int argc, char **argv)
 		vm_destroy(&vm);
 		return 1;
 	}
-	/* QMP-HOOK: control socket */
+	if (qmp_server_start(&vm)) {
+		vm_destroy(&vm);
+		return 1;
+	}
 	ret = vm_run(&vm);
+	qmp_server_stop(&vm);
 	vm_destroy(&vm);
 	return ret;
 }

@@ -24,6 +24,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "dev/legacy.h"
+#include "pci/pci.h"
 
 #define KVM_TSS_ADDR		0xfffbd000ULL
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
@@ -58,7 +59,11 @@ static int kvm_open(struct vm *vm)
 
 static int kvm_create_machine(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = 0 };
+	/*
+	 * The "dummy speaker" is KVM's in-kernel port 0x61: PIT channel 2's
+	 * gate and output, which guests use to calibrate their timers.
+	 */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -235,15 +240,17 @@ static struct kvm_cpuid2 *vm_supported_cpuid(struct vm *vm)
 static int vm_create_vcpus(struct vm *vm, const struct boot_info *bi)
 {
 	struct kvm_cpuid2 *base = vm_supported_cpuid(vm), *c;
+	int ret = 0, tsc_khz;
 	size_t sz;
-	int ret = 0;
 
 	if (!base) {
 		pr_err("KVM_GET_SUPPORTED_CPUID failed");
 		return -ENOTSUP;
 	}
 	sz = sizeof(*base) + base->nent * sizeof(base->entries[0]);
-	c = malloc(sz);
+	/* One spare entry for the timing leaf. */
+	c = malloc(sz + sizeof(base->entries[0]));
+	tsc_khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!c || !vm->vcpus) {
 		ret = -ENOMEM;
@@ -254,6 +261,7 @@ static int vm_create_vcpus(struct vm *vm, const struct boot_info *bi)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		memcpy(c, base, sz);
 		cpuid_adjust(c, i, vm->nr_vcpus);
+		cpuid_add_timing_leaf(c, tsc_khz > 0 ? tsc_khz : 0);
 		ret = vcpu_create(vm, &vm->vcpus[i], i, c);
 		if (ret) {
 			pr_err("cannot create vCPU %u: %s", i, strerror(-ret));
@@ -302,7 +310,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		ret = irq_init(vm);
 	if (!ret)
 		ret = legacy_devices_create(vm);
-	/* PCI-HOOK: machine devices */
+	if (!ret)
+		ret = pci_machine_init(vm);
 	if (!ret)
 		ret = vm_load_kernel(vm, &bi);
 	if (!ret)

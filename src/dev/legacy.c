@@ -45,8 +45,6 @@ static void i8042_write(void *opaque, uint64_t off, uint64_t val,
 {
 	struct legacy *l = opaque;
 
-	if (off != I8042_CMD - I8042_DATA)
-		return;
 	l->i8042_cmd = val;
 	/*
 	 * Pulse the reset line.  fvmm does not reboot a guest (like QEMU's
@@ -60,6 +58,15 @@ static void i8042_write(void *opaque, uint64_t off, uint64_t val,
 
 static const struct bus_ops i8042_ops = {
 	.read = i8042_read, .write = i8042_write, .max_size = 1,
+};
+
+static void i8042_data_write(void *opaque, uint64_t off, uint64_t val,
+			     unsigned size)
+{
+}
+
+static const struct bus_ops i8042_data_ops = {
+	.read = i8042_read, .write = i8042_data_write, .max_size = 1,
 };
 
 static uint64_t pm_read(void *opaque, uint64_t off, unsigned size)
@@ -135,6 +142,7 @@ static void legacy_destroy(struct device *dev)
 	struct vm *vm = dev->vm;
 
 	bus_unregister(&vm->pio, I8042_DATA, dev);
+	bus_unregister(&vm->pio, I8042_CMD, dev);
 	bus_unregister(&vm->pio, PM_BASE, dev);
 	bus_unregister(&vm->pio, POST_PORT, dev);
 	free(dev);
@@ -157,8 +165,11 @@ static int legacy_create(struct vm *vm)
 		return -ENOMEM;
 	l->dev.ops = &legacy_ops;
 	snprintf(l->dev.id, sizeof(l->dev.id), "pc-legacy");
-	/* The i8042 spans 0x60-0x64; only 0x64 matters. */
-	ret = bus_register(&vm->pio, I8042_DATA, 5, &i8042_ops, l, "i8042");
+	/* Port 0x61 between them is the PIT's, handled inside KVM. */
+	ret = bus_register(&vm->pio, I8042_CMD, 1, &i8042_ops, l, "i8042");
+	if (!ret)
+		ret = bus_register(&vm->pio, I8042_DATA, 1, &i8042_data_ops, l,
+				   "i8042-data");
 	if (!ret)
 		ret = bus_register(&vm->pio, PM_BASE, PM_LEN, &pm_ops, l, "pm");
 	if (!ret)

@@ -5,6 +5,9 @@
 #define CPUID_1_EDX_HTT		(1U << 28)
 #define KVM_CPUID_SIGNATURE	0x40000000U
 #define KVM_CPUID_FEATURES	0x40000001U
+#define HV_CPUID_TIMING		0x40000010U
+/* KVM's LAPIC timer counts at 1 GHz (one bus cycle a nanosecond). */
+#define KVM_APIC_BUS_KHZ	1000000U
 
 unsigned cpuid_bits_for(unsigned n)
 {
@@ -89,4 +92,24 @@ void cpuid_adjust(struct kvm_cpuid2 *c, unsigned index, unsigned nr)
 			break;
 		}
 	}
+}
+
+void cpuid_add_timing_leaf(struct kvm_cpuid2 *c, uint32_t tsc_khz)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if (!tsc_khz)
+		return;
+	for (unsigned i = 0; i < c->nent; i++) {
+		e = &c->entries[i];
+		if (e->function == KVM_CPUID_SIGNATURE)
+			e->eax = HV_CPUID_TIMING;
+		if (e->function == HV_CPUID_TIMING)
+			return;		/* already there: keep KVM's */
+	}
+	e = &c->entries[c->nent++];
+	*e = (struct kvm_cpuid_entry2){
+		.function = HV_CPUID_TIMING, .eax = tsc_khz,
+		.ebx = KVM_APIC_BUS_KHZ,
+	};
 }

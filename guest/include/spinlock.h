@@ -1,0 +1,47 @@
+/* Test-and-test-and-set spinlock; the irqsave form is for anything an IRQ
+ * handler might also take. */
+#ifndef GUEST_SPINLOCK_H
+#define GUEST_SPINLOCK_H
+
+#include <compiler.h>
+#include <x86.h>
+
+struct spinlock {
+	volatile u32 locked;
+};
+
+#define SPINLOCK_INIT { 0 }
+
+static inline bool spin_trylock(struct spinlock *l)
+{
+	return __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static inline void spin_lock(struct spinlock *l)
+{
+	while (!spin_trylock(l)) {
+		while (READ_ONCE(l->locked))
+			cpu_relax();
+	}
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+static inline u64 spin_lock_irqsave(struct spinlock *l)
+{
+	u64 flags = irq_save();
+
+	spin_lock(l);
+	return flags;
+}
+
+static inline void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
+{
+	spin_unlock(l);
+	irq_restore(flags);
+}
+
+#endif

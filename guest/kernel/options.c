@@ -1,0 +1,61 @@
+/*
+ * Boot options.  One table row per option; setters validate and store into
+ * `opts`.  Keep the table sorted by name.
+ */
+
+#include <cmdline.h>
+#include <errno.h>
+#include <options.h>
+#include <printk.h>
+#include <string.h>
+
+struct boot_options opts;
+
+static int set_flag(bool *flag, const char *val)
+{
+	if (val)
+		return -EINVAL;		/* flags take no value */
+	*flag = true;
+	return 0;
+}
+
+static int set_crash(const char *name __unused, const char *val)
+{
+	if (!val || strcmp(val, "triple"))
+		return -EINVAL;
+	opts.crash = CRASH_TRIPLE;
+	return 0;
+}
+
+static int set_poweroff(const char *name __unused, const char *val)
+{
+	return set_flag(&opts.poweroff, val);
+}
+
+static int set_quiet(const char *name __unused, const char *val)
+{
+	int ret = set_flag(&opts.quiet, val);
+
+	if (!ret)
+		console_set_quiet(true);
+	return ret;
+}
+
+static const struct cmdline_opt options[] = {
+	{ "crash", set_crash, "crash=triple: triple-fault right after READY" },
+	{ "poweroff", set_poweroff, "power off right after READY" },
+	{ "quiet", set_quiet, "print only READY and errors while booting" },
+};
+
+int options_parse(const char *cmdline)
+{
+	return cmdline_parse(cmdline, options, ARRAY_SIZE(options));
+}
+
+void options_help(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(options); i++)
+		printf("  %-10s %s\n", options[i].name, options[i].help);
+}
