@@ -13,7 +13,7 @@
  *
  *	static const struct qmp_arg device_del_args[] = {
  *		{ "id", QMP_ARG_STR, false },
- *		{ NULL }
+ *		QMP_ARGS_END
  *	};
  *	static int qmp_device_del(struct qmp_request *req)
  *	{
@@ -75,6 +75,8 @@ struct qmp_arg {
 	enum qmp_arg_type type;
 	bool optional;
 };
+
+#define QMP_ARGS_END	{ NULL, QMP_ARG_ANY, false }
 
 /* One command execution, handed to the handler. */
 struct qmp_request {

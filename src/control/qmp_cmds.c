@@ -73,7 +73,7 @@ static int qmp_quit(struct qmp_request *req)
 static const struct qmp_arg set_link_args[] = {
 	{ "name", QMP_ARG_STR, false },
 	{ "up", QMP_ARG_BOOL, false },
-	{ NULL }
+	QMP_ARGS_END
 };
 
 static int qmp_set_link(struct qmp_request *req)

@@ -123,44 +123,36 @@ ssize_t qmp_json_feed(struct qmp_json *js, const char *data, size_t len,
 		if ((unsigned char)c >= 0xfe) {
 			/* Resync: drop what was half received. */
 			i++;
-			if (js->len && qmp_json_emit(js, QMP_JSON_DISCARDED,
-						     cb, opaque))
-				return i;
+			ret = js->len ? qmp_json_emit(js, QMP_JSON_DISCARDED,
+						      cb, opaque) : 0;
 			qmp_json_reset(js);
+			if (ret)
+				return i;
 			continue;
 		}
-		if (js->in_bare) {
-			if (ends_bare(c)) {
-				/* c is not consumed: it starts what follows. */
-				if (qmp_json_emit(js, QMP_JSON_VALUE, cb, opaque))
-					return i;
-				continue;
-			}
-			ret = qmp_json_put(js, c);
-			if (ret)
-				return ret;
-			i++;
+		if (js->in_bare && ends_bare(c)) {
+			/* c is not consumed: it starts what follows. */
+			if (qmp_json_emit(js, QMP_JSON_VALUE, cb, opaque))
+				return i;
 			continue;
 		}
 		i++;
-		if (js->depth == 0 && !js->in_str) {
+		if (!js->in_bare && !js->depth && !js->in_str) {
 			if (is_blank(c))
 				continue;
-			if (c != '{' && c != '[' && c != '"')
-				js->in_bare = true;
+			js->in_bare = c != '{' && c != '[' && c != '"';
 		}
 		if (js->in_bare) {
 			ret = qmp_json_put(js, c);
-		} else {
-			ret = qmp_json_step(js, c);
-			if (ret == 1)
-				ret = qmp_json_emit(js, QMP_JSON_VALUE, cb,
-						    opaque) ? 1 : 0;
-			if (ret == 1)
-				return i;
+			if (ret)
+				return ret;
+			continue;
 		}
+		ret = qmp_json_step(js, c);
 		if (ret < 0)
 			return ret;
+		if (ret && qmp_json_emit(js, QMP_JSON_VALUE, cb, opaque))
+			return i;
 	}
 	return i;
 }

@@ -31,7 +31,7 @@ static int qmp_cmd_query_commands(struct qmp_request *req);
 
 static const struct qmp_arg capabilities_args[] = {
 	{ "enable", QMP_ARG_ARRAY, true },
-	{ NULL }
+	QMP_ARGS_END
 };
 
 static const struct qmp_command qmp_builtins[] = {
@@ -185,22 +185,20 @@ const char *qmp_state_name(int state)
 static int qmp_cmd_capabilities(struct qmp_request *req)
 {
 	json_t *enable = json_object_get(req->args, "enable");
-	size_t i;
-	json_t *v;
+	json_t *first = json_array_get(enable, 0);
+	const char *cap = json_string_value(first);
 
 	/* We offer no capabilities (no out-of-band execution). */
-	json_array_foreach(enable, i, v) {
-		if (!json_is_string(v))
-			return qmp_error(req, QMP_ERR_GENERIC,
-					 "Invalid parameter type for 'enable[%zu]', expected: string",
-					 i);
-		if (!strcmp(json_string_value(v), "oob"))
-			return qmp_error(req, QMP_ERR_GENERIC,
-					 "Capability 'oob' not available");
+	if (first && !cap)
 		return qmp_error(req, QMP_ERR_GENERIC,
-				 "Parameter 'enable[%zu]' does not accept value '%s'",
-				 i, json_string_value(v));
-	}
+				 "Invalid parameter type for 'enable[0]', expected: string");
+	if (cap && !strcmp(cap, "oob"))
+		return qmp_error(req, QMP_ERR_GENERIC,
+				 "Capability 'oob' not available");
+	if (cap)
+		return qmp_error(req, QMP_ERR_GENERIC,
+				 "Parameter 'enable[0]' does not accept value '%s'",
+				 cap);
 	req->session->command_mode = true;
 	return 0;
 }

@@ -209,6 +209,8 @@ static void client_read(struct qmp_client *c)
 {
 	ssize_t n;
 
+	if (c->in_len == sizeof(c->in))
+		return;		/* a zero-length recv would look like EOF */
 	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
 		 MSG_DONTWAIT);
 	if (n == 0) {
@@ -222,27 +224,38 @@ static void client_read(struct qmp_client *c)
 	client_process(c);
 }
 
+/*
+ * After any I/O on a client: resume requests held back once the output
+ * has drained enough, retire a finished client, and set what to wait for.
+ * Clearing the throttle only here keeps one invariant: a throttled client
+ * always has output queued, so EPOLLOUT will bring us back.
+ */
+static void client_service(struct qmp_client *c)
+{
+	if (c->session.throttled && client_queued(c) <= QMP_OUT_HIGH / 2) {
+		c->session.throttled = false;
+		client_process(c);
+	}
+	/* A peer that finished sending leaves once it has all replies. */
+	if (c->eof && !c->in_len && !client_queued(c))
+		c->dead = true;
+	if (!c->dead)
+		client_update_events(c);
+}
+
 static void client_cb(void *opaque, uint32_t events)
 {
 	struct qmp_client *c = opaque;
 
 	if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && client_flush(c))
 		c->dead = true;
-	if (c->session.throttled && client_queued(c) <= QMP_OUT_HIGH / 2) {
-		/* Drained enough: finish the requests we held back. */
-		c->session.throttled = false;
-		client_process(c);
-	}
 	if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 	    (c->events & EPOLLIN))
 		client_read(c);
 	else if ((events & (EPOLLHUP | EPOLLERR)) && !client_queued(c))
 		c->dead = true;
-	/* A peer that finished sending leaves once it has all replies. */
-	if (c->eof && !c->in_len && !client_queued(c))
-		c->dead = true;
 	if (!c->dead)
-		client_update_events(c);
+		client_service(c);
 	server_sweep(c->srv);
 }
 
@@ -277,7 +290,7 @@ static void server_accept_cb(void *opaque, uint32_t events)
 	if (qmp_session_greet(&c->session))
 		c->dead = true;
 	else
-		client_update_events(c);
+		client_service(c);
 	server_sweep(srv);
 	return;
 
@@ -342,7 +355,7 @@ static void server_event_cb(void *opaque, uint32_t events)
 	server_deliver(srv);
 	for (struct qmp_client *c = srv->clients; c; c = c->next)
 		if (!c->dead)
-			client_update_events(c);
+			client_service(c);
 	server_sweep(srv);
 }
 

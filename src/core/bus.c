@@ -162,7 +162,7 @@ static int bus_access(struct bus *bus, uint64_t addr, uint8_t *data,
 
 	pthread_rwlock_rdlock(&bus->lock);
 	r = bus_find(bus, addr);
-	if (!r || addr + size - 1 > r->base + r->len - 1) {
+	if (!r || addr - r->base > r->len - size || size > r->len) {
 		/* Accesses straddling a region's end are not for it. */
 		if (!is_write)
 			memset(data, 0xff, size);

@@ -292,10 +292,13 @@ int evloop_start(struct evloop *loop)
 	int ret;
 
 	loop->stop = false;
-	ret = pthread_create(&loop->thread, NULL, evloop_thread, loop);
-	if (ret)
-		return -ret;
+	/* Before the thread exists: its first callback may ask. */
 	loop->running = true;
+	ret = pthread_create(&loop->thread, NULL, evloop_thread, loop);
+	if (ret) {
+		loop->running = false;
+		return -ret;
+	}
 	return 0;
 }
 

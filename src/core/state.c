@@ -104,7 +104,7 @@ int state_load(const struct state_desc *d, void *obj, struct sreader *in,
 	    sread(in, name, name_len))
 		LOAD_FAIL("%s: truncated or bad record name", d->name);
 	name[name_len] = '\0';
-	if (strcmp(name, d->name))
+	if (name_len != strlen(d->name) || memcmp(name, d->name, name_len))
 		LOAD_FAIL("%s: got a record for '%s'", d->name, name);
 	if (sread_le(in, &version, 4) || sread_le(in, &len, 4))
 		LOAD_FAIL("%s: truncated record header", d->name);

@@ -58,7 +58,10 @@ struct state_desc {
 #define STATE_BYTES(type, m) {						\
 	.name = #m, .offset = offsetof(type, m), .elem_size = 1,	\
 	.kind = STATE_BYTES, .count = STATE_FIELD_SIZE(type, m) }
-#define STATE_INT_V(type, m, v)	  { STATE_INT(type, m), .since_version = (v) }
+#define STATE_INT_V(type, m, v) {					\
+	.name = #m, .offset = offsetof(type, m),			\
+	.elem_size = STATE_FIELD_SIZE(type, m), .kind = STATE_INT,	\
+	.count = 1, .since_version = (v) }
 
 #define STATE_DESC(n, v, f) {						\
 	.name = (n), .version = (v), .min_version = (v),		\

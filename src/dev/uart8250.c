@@ -66,6 +66,9 @@
 
 void uart_init_regs(struct uart *u, const struct uart_host *host)
 {
+	/* A line left high would swallow the next edge on IRQ 4. */
+	if (u->irq_level && u->host.irq)
+		u->host.irq(u->host.opaque, 0);
 	memset(&u->r, 0, sizeof(u->r));
 	u->r.lsr = LSR_THRE | LSR_TEMT;
 	u->r.msr = MSR_DCD | MSR_DSR | MSR_CTS;
@@ -450,7 +453,8 @@ int uart_load(struct device *dev, struct sreader *in, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	if (r.rx_head >= UART_FIFO_SIZE || r.rx_count > UART_FIFO_SIZE) {
-		snprintf(err, errlen, "uart8250: FIFO index out of range");
+		if (err)
+			snprintf(err, errlen, "uart8250: FIFO index out of range");
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&u->lock);

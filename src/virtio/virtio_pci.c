@@ -82,9 +82,9 @@ void virtio_pci_flush(struct virtio_pci *vp, unsigned q)
 {
 	struct virtq *vq = virtio_pci_vq(vp, q);
 
-	if (!vq || !vq->ready)
+	/* No new used entries, no interrupt. */
+	if (!vq || !virtq_flush(vq))
 		return;
-	virtq_flush(vq);
 	if (virtq_should_notify(vq))
 		virtio_pci_notify(vp, q);
 }

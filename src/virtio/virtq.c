@@ -278,13 +278,15 @@ void virtq_push(struct virtq *vq, const struct vq_elem *e, uint32_t len)
 	virtq_push_head(vq, e->head, len);
 }
 
-void virtq_flush(struct virtq *vq)
+bool virtq_flush(struct virtq *vq)
 {
-	if (!vq->ready)
-		return;
+	if (!vq->ready || vq->published == vq->used_idx)
+		return false;
 	/* Release: the used entries are visible before the index. */
 	__atomic_store_n(used_idx_ptr(vq), vq->used_idx, __ATOMIC_RELEASE);
 	vq_used_dirty(vq, USED_IDX, 2);
+	vq->published = vq->used_idx;
+	return true;
 }
 
 /*
@@ -373,6 +375,7 @@ int virtq_set_state(struct virtq *vq, const struct virtq_state *s)
 	vq->last_avail = s->last_avail;
 	vq->avail_seen = s->last_avail;
 	vq->used_idx = s->used_idx;
+	vq->published = s->used_idx;
 	vq->signalled_used = s->signalled_used;
 	vq->signalled_valid = !!s->signalled_valid;
 	vq->broken = false;

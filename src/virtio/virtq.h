@@ -79,6 +79,7 @@ struct virtq {
 	uint16_t last_avail;		/* next avail entry to consume */
 	uint16_t avail_seen;		/* avail->idx when last read */
 	uint16_t used_idx;		/* shadow of used->idx */
+	uint16_t published;		/* used->idx as last flushed */
 	uint16_t signalled_used;	/* used_idx at the last interrupt */
 	bool signalled_valid;
 	bool broken;
@@ -111,7 +112,8 @@ unsigned virtq_avail(struct virtq *vq);
 void virtq_push(struct virtq *vq, const struct vq_elem *e, uint32_t len);
 /* Same for a chain identified by head only (nothing written). */
 void virtq_push_head(struct virtq *vq, uint16_t head, uint32_t len);
-void virtq_flush(struct virtq *vq);
+/* Publish pushed entries; false when there was nothing new. */
+bool virtq_flush(struct virtq *vq);
 /* After a flush: does the driver want an interrupt (EVENT_IDX aware)? */
 bool virtq_should_notify(struct virtq *vq);
 

@@ -26,7 +26,7 @@ static const struct qmp_arg args[] = {
 	{ "o", QMP_ARG_OBJECT, true },
 	{ "a", QMP_ARG_ARRAY, true },
 	{ "x", QMP_ARG_ANY, true },
-	{ NULL }
+	QMP_ARGS_END
 };
 
 /* Echo the arguments back, fail on request, or hook after the reply. */

@@ -27,8 +27,8 @@
  * Known bugs: a test that is expected to fail until the code under test is
  * fixed prints this banner first, so a red run points at the report.
  */
-#define KNOWN_BUG(what)							\
-	print_message("[ KNOWN BUG ] %s:%d: %s\n", __FILE__, __LINE__, what)
+#define REGRESSION(what)							\
+	print_message("[ REGRESSION ] %s:%d: %s\n", __FILE__, __LINE__, what)
 
 /* Wait until fd is readable; false after timeout_ms (never blocks longer). */
 static inline bool wait_readable(int fd, int timeout_ms)

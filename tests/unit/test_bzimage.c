@@ -4,11 +4,14 @@
  * 64 MiB guest; checks the zero page, the e820 table, kernel and initrd
  * placement, and that every refusal is a clear error with nothing written.
  */
+#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -384,6 +387,262 @@ static void test_boot_load_dispatch(void **state)
 	assert_non_null(strstr(err, "2.04"));
 }
 
+/*
+ * Host-side decompression: a bzImage whose payload is an xz-compressed
+ * vmlinux ELF.  The test compresses with the host's liblzma (opened the way
+ * the loader opens it) and skips when there is none.
+ */
+#define VML_ENTRY	0x1000040ULL
+#define VML_SEG0	0x1000000ULL	/* text: 0x2000 bytes in the file */
+#define VML_SEG1	0x1400000ULL	/* data: 0x100 in the file, 0x3000 bss */
+#define VML_LEN		0x4000
+#define PAYLOAD_OFF	0x200		/* inside the protected-mode part */
+#define TRAMP		(BOOT_ZERO_PAGE_GPA + 0x1000)
+#define PGT		0x10000ULL
+
+typedef int (*xz_encode_fn)(uint32_t preset, int check, const void *alloc,
+			    const uint8_t *in, size_t in_size, uint8_t *out,
+			    size_t *out_pos, size_t out_size);
+
+static uint8_t vml[VML_LEN];
+static uint8_t *dimg;		/* the bzImage with the xz payload */
+static size_t dimg_len;
+
+static uint8_t vbyte(size_t i)
+{
+	return (uint8_t)(i * 11 + 3);
+}
+
+/* A minimal vmlinux: two PT_LOADs, one with bss, and a PT_NOTE. */
+static void make_vmlinux(uint64_t entry, uint64_t seg1_paddr)
+{
+	Elf64_Ehdr eh = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
+			     ELFDATA2LSB, EV_CURRENT },
+		.e_type = ET_EXEC, .e_machine = EM_X86_64,
+		.e_version = EV_CURRENT, .e_entry = entry,
+		.e_phoff = sizeof(Elf64_Ehdr), .e_ehsize = sizeof(Elf64_Ehdr),
+		.e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 3,
+	};
+	Elf64_Phdr ph[3] = {
+		{ .p_type = PT_LOAD, .p_offset = 0x1000, .p_paddr = VML_SEG0,
+		  .p_vaddr = 0xffffffff81000000ULL, .p_filesz = 0x2000,
+		  .p_memsz = 0x2000 },
+		{ .p_type = PT_LOAD, .p_offset = 0x3000, .p_paddr = seg1_paddr,
+		  .p_filesz = 0x100, .p_memsz = 0x3100 },
+		{ .p_type = PT_NOTE, .p_offset = 0x3800, .p_paddr = 0x100,
+		  .p_filesz = 0x10, .p_memsz = 0x10 },
+	};
+
+	for (size_t i = 0; i < sizeof(vml); i++)
+		vml[i] = vbyte(i);
+	memcpy(vml, &eh, sizeof(eh));
+	memcpy(vml + sizeof(eh), ph, sizeof(ph));
+}
+
+/* img (protocol 2.15) with vml compressed as its payload; 0 = no liblzma. */
+static int make_direct_image(const uint8_t *payload, size_t payload_len,
+			     uint32_t unpacked_len)
+{
+	static xz_encode_fn enc;
+	size_t xz_len = 0, pm_len;
+	uint8_t *xz;
+
+	if (!enc) {
+		void *lib = dlopen("liblzma.so.5", RTLD_NOW | RTLD_LOCAL);
+
+		if (!lib)
+			return 0;
+		*(void **)&enc = dlsym(lib, "lzma_easy_buffer_encode");
+		if (!enc)
+			return 0;
+	}
+	xz = malloc(payload_len + 4096);
+	assert_non_null(xz);
+	assert_int_equal(enc(0, 1 /* CRC32 */, NULL, payload, payload_len, xz,
+			     &xz_len, payload_len + 4096), 0);
+	pm_len = ALIGN_UP(PAYLOAD_OFF + xz_len + 4, 16);
+	free(dimg);
+	dimg_len = SETUP_SIZE + pm_len;
+	dimg = calloc(1, dimg_len);
+	assert_non_null(dimg);
+	memcpy(dimg, img, SETUP_SIZE);
+	le_write(dimg + 0x1f4, 4, pm_len / 16);
+	le_write(dimg + 0x236, 2, 0x7f);	/* xloadflags: KERNEL_64, ... */
+	le_write(dimg + 0x248, 4, PAYLOAD_OFF);
+	le_write(dimg + 0x24c, 4, xz_len + 4);
+	le_write(dimg + 0x260, 4, 0x100000 + pm_len);	/* init_size */
+	memset(dimg + SETUP_SIZE, 0x90, PAYLOAD_OFF);	/* "decompressor" */
+	memcpy(dimg + SETUP_SIZE + PAYLOAD_OFF, xz, xz_len);
+	le_write(dimg + SETUP_SIZE + PAYLOAD_OFF + xz_len, 4, unpacked_len);
+	free(xz);
+	return 1;
+}
+
+static int dload(const char *cmdline, const uint8_t *initrd, size_t initrd_len,
+		 struct boot_info *bi)
+{
+	struct boot_images bimg = {
+		.kernel = dimg, .kernel_len = dimg_len, .cmdline = cmdline,
+		.initrd = initrd, .initrd_len = initrd_len,
+	};
+
+	return bzimage_load(&gm, &bimg, bi, err, sizeof(err));
+}
+
+static int direct_teardown(void **state)
+{
+	free(dimg);
+	dimg = NULL;
+	return teardown(state);
+}
+
+#define NEED_LZMA(ok) do { if (!(ok)) { skip(); return; } } while (0)
+
+static void test_direct_load(void **state)
+{
+	static uint8_t rd[3 * 4096];
+	const uint8_t *k, *p;
+	struct boot_info bi;
+	uint64_t pte;
+
+	make_vmlinux(VML_ENTRY, VML_SEG1);
+	NEED_LZMA(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+	assert_int_equal(dload("console=ttyS0", rd, sizeof(rd), &bi), 0);
+	assert_int_equal(bi.proto, BOOT_LINUX);
+	assert_int_equal(bi.entry, TRAMP);
+	assert_int_equal(bi.esi, BOOT_ZERO_PAGE_GPA);
+
+	/* Segments at their physical addresses, bss and gaps zero. */
+	k = gm_ptr(&gm, VML_SEG0, 0x2000);
+	for (size_t i = 0; i < 0x2000; i++)
+		assert_int_equal(k[i], vbyte(0x1000 + i));
+	k = gm_ptr(&gm, VML_SEG1, 0x3100);
+	for (size_t i = 0; i < 0x3100; i++)
+		assert_int_equal(k[i], i < 0x100 ? vbyte(0x3000 + i) : 0);
+	assert_int_equal(*(const uint8_t *)gm_ptr(&gm, VML_SEG0 + 0x2000, 1), 0);
+	/* pref_address holds vmlinux text, not the compressed image. */
+	assert_int_equal(*(const uint8_t *)gm_ptr(&gm, PREF + 0x10, 1),
+			 vbyte(0x1010));
+
+	/* Same zero page as the in-guest path. */
+	p = zp();
+	assert_int_equal(p[0x210], 0xFF);
+	assert_int_equal(get(p, 0x228, 4), BOOT_CMDLINE_GPA);
+	assert_int_equal(p[0x1e8], 3);
+	assert_int_equal(get(p, 0x21c, 4), sizeof(rd));
+	assert_true(get(p, 0x218, 4) >= VML_SEG1 + 0x3100);
+
+	/* Identity map: PML4 -> PDPT -> PD, 2 MiB pages, up to 4 GiB. */
+	assert_int_equal(get(gm_ptr(&gm, PGT, 8), 0, 8), (PGT + 0x1000) | 3);
+	assert_int_equal(get(gm_ptr(&gm, PGT + 0x1000, 32), 24, 8),
+			 (PGT + 0x5000) | 3);
+	pte = get(gm_ptr(&gm, PGT + 0x2000, 4096), 8 * 8, 8);
+	assert_int_equal(pte, VML_SEG0 | 0x83);
+	pte = get(gm_ptr(&gm, PGT + 0x5000, 4096), 511 * 8, 8);
+	assert_int_equal(pte, (4 * GiB - 2 * MiB) | 0x83);
+
+	/* Trampoline: GDT with __BOOT_CS (64-bit) and __BOOT_DS; the entry. */
+	k = gm_ptr(&gm, TRAMP, 0x100);
+	assert_int_equal(get(k, 0x90, 8), 0x00af9a000000ffffULL);
+	assert_int_equal(get(k, 0x98, 8), 0x00cf92000000ffffULL);
+	assert_non_null(memmem(k, 0x80, "\x48\xb8\x40\x00\x00\x01\0\0\0\0", 10));
+	assert_int_equal(k[0], 0x0f);	/* mov %cr4, %eax */
+}
+
+static void test_direct_trailing_relocs(void **state)
+{
+	static uint8_t buf[VML_LEN + 512];
+	struct boot_info bi;
+
+	/* Real payloads carry vmlinux.relocs after the ELF: ignored. */
+	make_vmlinux(VML_ENTRY, VML_SEG1);
+	memcpy(buf, vml, sizeof(vml));
+	memset(buf + sizeof(vml), 0xab, 512);
+	NEED_LZMA(make_direct_image(buf, sizeof(buf), sizeof(buf)));
+	assert_int_equal(dload("", NULL, 0, &bi), 0);
+	assert_int_equal(bi.entry, TRAMP);
+}
+
+static void test_direct_fallback(void **state)
+{
+	struct boot_info bi;
+
+	make_vmlinux(VML_ENTRY, VML_SEG1);
+	NEED_LZMA(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+	/* No 64-bit entry: the kernel decompresses itself. */
+	le_write(dimg + 0x236, 2, 0);
+	assert_int_equal(dload("", NULL, 0, &bi), 0);
+	assert_int_equal(bi.entry, PREF);
+	/* Not xz (say gzip): same. */
+	le_write(dimg + 0x236, 2, 1);
+	dimg[SETUP_SIZE + PAYLOAD_OFF] = 0x1f;
+	assert_int_equal(dload("", NULL, 0, &bi), 0);
+	assert_int_equal(bi.entry, PREF);
+	assert_int_equal(*(const uint8_t *)gm_ptr(&gm, PREF, 1), 0x90);
+}
+
+static void test_direct_bad(void **state)
+{
+	static uint8_t zeros[4096];
+	struct boot_info bi = { .entry = 0x1234 };
+
+	make_vmlinux(VML_ENTRY, VML_SEG1);
+	NEED_LZMA(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+	/* Corrupt stream. */
+	dimg[SETUP_SIZE + PAYLOAD_OFF + 40] ^= 0xff;
+	assert_int_equal(dload("", NULL, 0, &bi), -ENOEXEC);
+	assert_non_null(strstr(err, "corrupt"));
+	/* Appended size disagrees with the stream. */
+	assert_true(make_direct_image(vml, sizeof(vml), sizeof(vml) - 1));
+	assert_int_equal(dload("", NULL, 0, &bi), -ENOEXEC);
+	assert_non_null(strstr(err, "corrupt"));
+	/* Claims more than guest RAM. */
+	assert_true(make_direct_image(vml, sizeof(vml), 0x7fffffff));
+	assert_int_equal(dload("", NULL, 0, &bi), -E2BIG);
+	/* Entry outside the loaded segments. */
+	make_vmlinux(0x2000000, VML_SEG1);
+	assert_true(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+	assert_int_equal(dload("", NULL, 0, &bi), -ENOEXEC);
+	assert_non_null(strstr(err, "vmlinux ELF"));
+	/* A segment past the end of RAM. */
+	make_vmlinux(VML_ENTRY, RAM - 0x1000);
+	assert_true(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+	assert_int_equal(dload("", NULL, 0, &bi), -E2BIG);
+	assert_non_null(strstr(err, "outside guest low RAM"));
+	/* Not an ELF at all. */
+	memset(vml, 0x41, 64);
+	assert_true(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+	assert_int_equal(dload("", NULL, 0, &bi), -ENOEXEC);
+	/* None of this wrote anything. */
+	assert_int_equal(bi.entry, 0x1234);
+	assert_memory_equal(zp(), zeros, sizeof(zeros));
+	assert_memory_equal(gm_ptr(&gm, TRAMP, 4096), zeros, sizeof(zeros));
+}
+
+/* Random corruption of the compressed payload and the ELF inside. */
+static void test_direct_random(void **state)
+{
+	uint32_t seed = 777;
+	struct boot_info bi;
+
+	make_vmlinux(VML_ENTRY, VML_SEG1);
+	NEED_LZMA(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+	for (int iter = 0; iter < 300; iter++) {
+		make_vmlinux(VML_ENTRY, VML_SEG1);
+		for (int k = 0; k < 4; k++) {
+			seed = seed * 1103515245 + 12345;
+			vml[(seed >> 8) % 0x200] = seed >> 24;
+		}
+		assert_true(make_direct_image(vml, sizeof(vml), sizeof(vml)));
+		if (iter & 1) {
+			seed = seed * 1103515245 + 12345;
+			dimg[SETUP_SIZE + PAYLOAD_OFF + (seed >> 8) % 64] ^= 1;
+		}
+		dload("x", NULL, 0, &bi);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +661,13 @@ int main(void)
 		T(test_bad_images),
 		T(test_random_headers),
 		T(test_boot_load_dispatch),
+#define D(f) cmocka_unit_test_setup_teardown(f, setup, direct_teardown)
+		D(test_direct_load),
+		D(test_direct_trailing_relocs),
+		D(test_direct_fallback),
+		D(test_direct_bad),
+		D(test_direct_random),
+#undef D
 #undef T
 	};
 

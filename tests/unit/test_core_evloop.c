@@ -196,12 +196,19 @@ static void test_mod_changes_events(void **state)
 	close(p[1]);
 }
 
+/* One deferred call: records which one it was, in execution order. */
+struct call_item {
+	struct ctx *c;
+	int idx;
+};
+
 static void record_call(void *opaque)
 {
-	struct ctx *c = opaque;
+	struct call_item *it = opaque;
 
-	note_thread(c);
-	c->order[c->norder++] = c->calls++;
+	note_thread(it->c);
+	if (it->c->norder < (int)ARRAY_SIZE(it->c->order))
+		it->c->order[it->c->norder++] = it->idx;
 }
 
 static void last_call(void *opaque)
@@ -212,14 +219,30 @@ static void last_call(void *opaque)
 	signal_fd(c->done);
 }
 
+/* Holds the loop thread until the test opens the gate (bounded). */
+static void gate_call(void *opaque)
+{
+	struct ctx *c = opaque;
+	uint64_t v;
+
+	CB_CHECK(wait_readable(c->entered, WAIT_MS));
+	CB_CHECK(read(c->entered, &v, sizeof(v)) == sizeof(v));
+}
+
 static void test_call_fifo(void **state)
 {
+	static struct call_item items[150];
 	struct ctx *c = *state;
 
 	assert_int_equal(evloop_start(c->loop), 0);
-	for (int i = 0; i < 150; i++)
-		assert_int_equal(evloop_call(c->loop, record_call, c), 0);
+	/* The whole queue is built while the loop is busy, then drained. */
+	assert_int_equal(evloop_call(c->loop, gate_call, c), 0);
+	for (int i = 0; i < 150; i++) {
+		items[i] = (struct call_item){ c, i };
+		assert_int_equal(evloop_call(c->loop, record_call, &items[i]), 0);
+	}
 	assert_int_equal(evloop_call(c->loop, last_call, c), 0);
+	signal_fd(c->entered);
 	wait_done(c);
 	assert_int_equal(c->norder, 150);
 	for (int i = 0; i < 150; i++)
@@ -229,11 +252,14 @@ static void test_call_fifo(void **state)
 
 static void test_call_before_start(void **state)
 {
+	static struct call_item items[5];
 	struct ctx *c = *state;
 
 	/* Queued before the thread exists: runs once it starts, in order. */
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(evloop_call(c->loop, record_call, c), 0);
+	for (int i = 0; i < 5; i++) {
+		items[i] = (struct call_item){ c, i };
+		assert_int_equal(evloop_call(c->loop, record_call, &items[i]), 0);
+	}
 	assert_int_equal(evloop_call(c->loop, last_call, c), 0);
 	assert_false(wait_readable(c->done, 50));
 	assert_int_equal(evloop_start(c->loop), 0);
@@ -245,6 +271,7 @@ static void test_call_before_start(void **state)
 
 static void test_on_loop_thread_from_first_callback(void **state)
 {
+	static struct call_item item;
 	struct ctx *c = *state;
 
 	/*
@@ -254,14 +281,15 @@ static void test_on_loop_thread_from_first_callback(void **state)
 	 * evloop_stop() would try to join its own thread.  The delay only
 	 * makes the window that exists anyway deterministic.
 	 */
-	assert_int_equal(evloop_call(c->loop, record_call, c), 0);
+	item = (struct call_item){ c, 0 };
+	assert_int_equal(evloop_call(c->loop, record_call, &item), 0);
 	assert_int_equal(evloop_call(c->loop, last_call, c), 0);
 	delay_after_create_ms = 100;
 	assert_int_equal(evloop_start(c->loop), 0);
 	delay_after_create_ms = 0;
 	wait_done(c);
 	assert_int_equal(c->norder, 1);
-	KNOWN_BUG("evloop_start() sets loop->running only after pthread_create() "
+	REGRESSION("evloop_start() sets loop->running only after pthread_create() "
 		  "returns, so evloop_on_loop_thread() is false in early callbacks "
 		  "(src/core/evloop.c)");
 	assert_true(c->on_loop_thread);

@@ -553,7 +553,7 @@ static void test_reset_lowers_irq(void **state)
 	 * reset is lost.
 	 */
 	fake_vm_destroy(&vm);
-	KNOWN_BUG("uart_reset/uart_init_regs zero irq_level without lowering "
+	REGRESSION("uart_reset/uart_init_regs zero irq_level without lowering "
 		  "the host IRQ line (src/dev/uart8250.c)");
 	assert_int_equal(h.level, 0);
 }

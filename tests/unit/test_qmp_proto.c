@@ -165,7 +165,7 @@ static const struct qmp_arg echo_args[] = {
 	{ "o", QMP_ARG_OBJECT, true },
 	{ "a", QMP_ARG_ARRAY, true },
 	{ "opt", QMP_ARG_ANY, true },
-	{ NULL }
+	QMP_ARGS_END
 };
 
 static int fake_fail_errno(struct qmp_request *req)

@@ -482,15 +482,34 @@ static void test_slow_reader_dropped(void **state)
 	cli_close(&ok);
 }
 
-/* Many requests without reading: throttled, not dropped, all answered. */
-static void test_pipelined(void **state)
+static volatile bool ticking;
+
+static void *ticker(void *arg)
+{
+	for (int i = 0; ticking; i++) {
+		qmp_event(&vm, "X_TICK", json_pack("{s:i}", "n", i));
+		usleep(200);
+	}
+	return NULL;
+}
+
+/*
+ * Many requests without reading: throttled, not dropped, all answered, also
+ * while events keep arriving (they must not leave a throttled client with
+ * nothing to wait for).
+ */
+static void pipeline(size_t nreq, bool events)
 {
 	const char *req = "{\"execute\":\"query-commands\"}\n";
-	size_t rlen = strlen(req), nreq = 20000, sent = 0, off = 0, got = 0;
+	size_t rlen = strlen(req), sent = 0, off = 0, got = 0;
+	pthread_t t;
 	struct cli c;
 
 	cli_open(&c);
 	cli_negotiate(&c);
+	ticking = events;
+	if (events)
+		assert_int_equal(pthread_create(&t, NULL, ticker, NULL), 0);
 	while (got < nreq) {
 		struct pollfd p = { .fd = c.fd, .events = POLLIN };
 		json_t *m;
@@ -512,9 +531,11 @@ static void test_pipelined(void **state)
 		}
 		while (json_array_size(c.q)) {
 			m = cli_recv(&c);
-			assert_true(json_is_array(json_object_get(m, "return")));
+			if (!json_object_get(m, "event")) {
+				assert_true(json_is_array(json_object_get(m, "return")));
+				got++;
+			}
 			json_decref(m);
-			got++;
 		}
 		if (got == nreq)
 			break;
@@ -522,8 +543,21 @@ static void test_pipelined(void **state)
 		if (p.revents & POLLIN)
 			assert_true(cli_fill(&c, 0));
 	}
+	ticking = false;
+	if (events)
+		pthread_join(t, NULL);
 	assert_int_equal(got, nreq);
 	cli_close(&c);
+}
+
+static void test_pipelined(void **state)
+{
+	pipeline(20000, false);
+}
+
+static void test_pipelined_with_events(void **state)
+{
+	pipeline(3000, true);
 }
 
 static void test_half_close(void **state)
@@ -724,6 +758,7 @@ int main(void)
 		T(test_oversize_disconnects),
 		T(test_slow_reader_dropped),
 		T(test_pipelined),
+		T(test_pipelined_with_events),
 		T(test_half_close),
 		T(test_too_many_clients),
 		T(test_quit),

@@ -73,22 +73,25 @@ static int elf_open(struct elf_view *e, const uint8_t *img, size_t len)
 	    img[EI_DATA] != ELFDATA2LSB)
 		return -ENOEXEC;
 	e->is64 = img[EI_CLASS] == ELFCLASS64;
+	/* Copies, not casts: the image need not be aligned. */
 	if (e->is64) {
-		const Elf64_Ehdr *h = (const void *)img;
+		Elf64_Ehdr h;
 
-		if (len < sizeof(*h))
+		if (len < sizeof(h))
 			return -ENOEXEC;
-		e->phoff = h->e_phoff;
-		e->phnum = h->e_phnum;
-		e->phentsize = h->e_phentsize;
+		memcpy(&h, img, sizeof(h));
+		e->phoff = h.e_phoff;
+		e->phnum = h.e_phnum;
+		e->phentsize = h.e_phentsize;
 		if (e->phentsize < sizeof(Elf64_Phdr))
 			return -ENOEXEC;
 	} else if (img[EI_CLASS] == ELFCLASS32) {
-		const Elf32_Ehdr *h = (const void *)img;
+		Elf32_Ehdr h;
 
-		e->phoff = h->e_phoff;
-		e->phnum = h->e_phnum;
-		e->phentsize = h->e_phentsize;
+		memcpy(&h, img, sizeof(h));
+		e->phoff = h.e_phoff;
+		e->phnum = h.e_phnum;
+		e->phentsize = h.e_phentsize;
 		if (e->phentsize < sizeof(Elf32_Phdr))
 			return -ENOEXEC;
 	} else {
@@ -249,6 +252,10 @@ static int load_module(struct guest_mem *gm, const struct boot_images *img,
 
 	if (!img->initrd)
 		return 0;
+	if (!img->initrd_len) {
+		snprintf(err, errlen, "initrd is empty");
+		return -EINVAL;
+	}
 	addr = boot_initrd_addr(gm, img->initrd_len, ALIGN_UP(kernel_end, GM_PAGE_SIZE),
 				GM_MMIO_HOLE_START);
 	if (!addr || gm_write(gm, addr, img->initrd, img->initrd_len)) {
