@@ -33,6 +33,8 @@
  *	};
  *	qmp_register_command(&device_del_cmd);
  *
+ * (or qmp_register_commands(table, ARRAY_SIZE(table)) for several).
+ *
  * Handlers run on the VM's event loop thread (vm->loop), one at a time, with
  * arguments already checked against the schema.  A handler must not block
  * for long: work that completes later reports with an event.
@@ -44,6 +46,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <jansson.h>
 
 #include "core/vm.h"
@@ -127,6 +130,8 @@ struct qmp_command {
  * nameless or handler-less command, -ENOMEM.
  */
 int qmp_register_command(const struct qmp_command *cmd);
+/* All of cmds[0..n); stops at and returns the first error. */
+int qmp_register_commands(const struct qmp_command *cmds, size_t n);
 const struct qmp_command *qmp_find_command(const char *name);
 
 /*

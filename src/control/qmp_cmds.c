@@ -137,14 +137,11 @@ static const struct qmp_command qmp_vm_commands[] = {
 
 int qmp_register_vm_commands(void)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(qmp_vm_commands); i++) {
-		int ret = qmp_register_command(&qmp_vm_commands[i]);
+	int ret = qmp_register_commands(qmp_vm_commands,
+					ARRAY_SIZE(qmp_vm_commands));
 
-		if (ret) {
-			pr_err("qmp: cannot register %s: %s",
-			       qmp_vm_commands[i].name, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
+	if (ret)
+		pr_err("qmp: cannot register the VM commands: %s",
+		       strerror(-ret));
+	return ret;
 }

@@ -104,6 +104,17 @@ unlock:
 	return ret;
 }
 
+int qmp_register_commands(const struct qmp_command *cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ret = qmp_register_command(&cmds[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* ---- helpers for handlers --------------------------------------------- */
 
 const char *qmp_error_class_name(enum qmp_error_class cls)

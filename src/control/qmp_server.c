@@ -92,6 +92,12 @@ static int client_flush(struct qmp_client *c)
 		c->out_off += n;
 	}
 	c->out_off = c->out_len = 0;
+	/* Give back what a burst (a flood of events) made us allocate. */
+	if (c->out_cap > QMP_OUT_HIGH) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
 	return 0;
 }
 

@@ -66,7 +66,7 @@ interactive() {
 	timeout -k 2 30 "$FVMM" --kernel "$GUEST" --cpus 2 --memory 256M \
 		<"$in" >"$out" 2>"$TEST_TMP/console.err" &
 	pid=$!
-	on_exit "kill -9 $pid"
+	on_exit "kill -TERM $pid"
 	exec 7>"$in"
 	for ((i = 0; i < 100; i++)); do
 		grep -q 'fvmm> ' "$out" && break

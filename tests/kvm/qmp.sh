@@ -203,7 +203,8 @@ start_fvmm() {
 		--qmp "unix:$SOCK" <"$TEST_TMP/$name.in" \
 		>"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
 	FVMM_PID=$!
-	on_exit "kill -9 $FVMM_PID"
+	# TERM, not KILL: timeout passes TERM on to fvmm; KILL would orphan it.
+	on_exit "kill -TERM $FVMM_PID"
 	exec 7>"$TEST_TMP/$name.in"
 	for ((i = 0; i < 100; i++)); do
 		[[ -S $SOCK ]] && return 0
@@ -283,7 +284,7 @@ check ctl-usage-exit-2 $? "rc=$rc, stderr: $(cat "$TEST_TMP/ctl.err")"
 # fvmm-ctl's event mode: keep making events until the follower has one.
 timeout 30 "$CTL" --json "$SOCK" events --count 1 --timeout 20 >"$TEST_TMP/ctl.ev" &
 ev_pid=$!
-on_exit "kill -9 $ev_pid"
+on_exit "kill -TERM $ev_pid"
 for ((i = 0; i < 50; i++)); do
 	kill -0 "$ev_pid" 2>/dev/null || break
 	timeout 10 "$CTL" "$SOCK" stop; timeout 10 "$CTL" "$SOCK" cont
@@ -306,7 +307,7 @@ check qmp-socket-in-use $? "rc=$rc, stderr: $(cat "$TEST_TMP/second.err")"
 rm -f "$TEST_TMP/ready"
 timeout 60 python3 "$PY" watch "$SOCK" "$TEST_TMP/ready" 1 >"$TEST_TMP/quit.ev" &
 watch_pid=$!
-on_exit "kill -9 $watch_pid"
+on_exit "kill -TERM $watch_pid"
 wait_file "$TEST_TMP/ready" 10
 out=$(timeout 20 "$CTL" "$SOCK" quit 2>&1)
 check ctl-quit $? "output: $out"
@@ -329,15 +330,17 @@ pass qmp-stale-socket
 rm -f "$TEST_TMP/ready"
 timeout 60 python3 "$PY" watch "$SOCK" "$TEST_TMP/ready" 1 >"$TEST_TMP/off.ev" &
 watch_pid=$!
-on_exit "kill -9 $watch_pid"
+on_exit "kill -TERM $watch_pid"
 wait_file "$TEST_TMP/ready" 10
-for ((i = 0; i < 100; i++)); do
-	grep -q 'fvmm> ' "$TEST_TMP/vm2.out" && break
+prompt=no
+for ((i = 0; i < 200; i++)); do
+	grep -q 'fvmm> ' "$TEST_TMP/vm2.out" && { prompt=yes; break; }
 	sleep 0.1
 done
 printf 'poweroff\n' >&7
 wait_exit "$FVMM_PID" 20
-[[ $EXIT_RC -eq 0 ]]; check qmp-poweroff-exit-0 $? "fvmm exit status $EXIT_RC: $(tail -n 3 "$TEST_TMP/vm2.err")"
+[[ $EXIT_RC -eq 0 ]]
+check qmp-poweroff-exit-0 $? "fvmm exit status $EXIT_RC (guest prompt seen: $prompt): $(tail -c 300 "$TEST_TMP/vm2.out" | tr '\n' '|') $(tail -n 3 "$TEST_TMP/vm2.err")"
 wait "$watch_pid"
 grep -q '"event": "SHUTDOWN".*"guest": true.*"reason": "guest-shutdown"' "$TEST_TMP/off.ev"
 check qmp-poweroff-shutdown-event $? "events: $(cat "$TEST_TMP/off.ev")"

@@ -218,9 +218,8 @@ static const struct qmp_command fake_cmds[] = {
 
 static int register_fakes(void **state)
 {
-	for (size_t i = 0; i < sizeof(fake_cmds) / sizeof(fake_cmds[0]); i++)
-		assert_int_equal(qmp_register_command(&fake_cmds[i]), 0);
-	return 0;
+	return qmp_register_commands(fake_cmds,
+				     sizeof(fake_cmds) / sizeof(fake_cmds[0]));
 }
 
 static int free_globals(void **state)

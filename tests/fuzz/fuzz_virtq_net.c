@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target for virtio-net queue processing (src/virtio/virtio_net.c
+ * over virtq.c): the guest RAM image, the negotiated features, the queue
+ * sizes and the frames arriving from the backend all come from the input.
+ * Transmit, receive (incl. mergeable spills and parked frames), control
+ * commands, link and announce run on it; nothing may crash or leak.
+ *
+ * Input: 4 header bytes (features, queue sizes, frame count, flags), then
+ * up to 3 frame lengths (2 bytes each), then the RAM image.  Rings sit at
+ * fixed addresses; their contents (indices, descriptors) are the fuzzer's.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_pci.h>
+
+#include "core/evloop.h"
+#include "core/util.h"
+#include "core/vm.h"
+#include "net/net.h"
+#include "pci/pci.h"
+#include "virtio/virtio_net.h"
+
+#define RAM		(1 * MiB)
+#define IMAGE		(64 * 1024)
+#define F(b)		(1ULL << (b))
+
+static struct vm vm;
+static struct virtio_net *n;
+static int peer;
+
+static void no_msi(struct msix *m, unsigned vec, uint64_t addr, uint32_t data)
+{
+}
+
+static void init_once(void)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
+	struct netdev *nd;
+	int sv[2];
+
+	memset(&vm, 0, sizeof(vm));
+	vm.kvm_fd = vm.vm_fd = -1;
+	pthread_mutex_init(&vm.lock, NULL);
+	if (gm_init(&vm.mem, RAM) || bus_init(&vm.pio, "pio") ||
+	    bus_init(&vm.mmio, "mmio") || evloop_init(&vm.loop) ||
+	    pci_host_create(&vm) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) ||
+	    netdev_fd_open(&vm, "fz", sv[0], VNET_HDR_LEN, 0xf, &nd) ||
+	    netdev_register(nd) ||
+	    virtio_net_new(&vm, "net0", nd, mac, true, &n) ||
+	    pci_host_add(vm.pci, &n->vp.pci, -1))
+		abort();
+	vm_add_device(&vm, &n->dev);
+	n->vp.msix.deliver = no_msi;
+	peer = sv[1];
+}
+
+static void w(unsigned off, uint64_t v, unsigned size)
+{
+	virtio_pci_bar_write(&n->vp, off, v, size);
+}
+
+static void setup_queue(unsigned q, uint16_t size, uint64_t base)
+{
+	w(VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
+	w(VIRTIO_PCI_COMMON_Q_SIZE, size, 2);
+	w(VIRTIO_PCI_COMMON_Q_MSIX, q, 2);
+	w(VIRTIO_PCI_COMMON_Q_DESCLO, base, 4);
+	w(VIRTIO_PCI_COMMON_Q_AVAILLO, base + 0x1000, 4);
+	w(VIRTIO_PCI_COMMON_Q_USEDLO, base + 0x1800, 4);
+	w(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+}
+
+static uint64_t features(uint8_t b)
+{
+	static const unsigned bits[8] = {
+		VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_CTRL_RX,
+		VIRTIO_FEAT_EVENT_IDX, VIRTIO_FEAT_INDIRECT_DESC,
+		VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CSUM,
+		VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_STANDBY,
+	};
+	uint64_t f = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) |
+		     F(VIRTIO_NET_F_STATUS) | F(VIRTIO_NET_F_CTRL_VQ) |
+		     F(VIRTIO_NET_F_CTRL_MAC_ADDR);
+
+	for (unsigned i = 0; i < 8; i++)
+		if (b & (1u << i))
+			f |= F(bits[i]);
+	if ((b & 0x20) && (b & 0x40))
+		f |= F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO4);
+	return f;
+}
+
+static void drain(int fd)
+{
+	static uint8_t buf[70000];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t frame[VNET_HDR_LEN + 9000];
+	const uint8_t *p = data + 10;
+	size_t left;
+	unsigned nframes;
+
+	if (!n)
+		init_once();
+	if (size < 10)
+		return 0;
+	left = size - 10;
+	memset(vm.mem.base, 0, RAM);
+	memcpy(vm.mem.base, p, MIN(left, (size_t)IMAGE));
+
+	w(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	w(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+	w(VIRTIO_PCI_COMMON_GF, (uint32_t)features(data[0]), 4);
+	w(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	w(VIRTIO_PCI_COMMON_GF, features(data[0]) >> 32, 4);
+	w(VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_ACKNOWLEDGE |
+	  VIRTIO_STAT_DRIVER | VIRTIO_STAT_FEATURES_OK, 1);
+	setup_queue(VNET_RXQ, 1u << (data[1] & 7), 0x0000);
+	setup_queue(VNET_TXQ, 1u << ((data[1] >> 3) & 7), 0x2000);
+	setup_queue(VNET_CTRLQ, 1u << ((data[1] >> 6) & 3), 0x4000);
+	w(VIRTIO_PCI_COMMON_STATUS, 0xf, 1);
+
+	/* Frames from the "network": lengths from the header, bytes from RAM. */
+	nframes = data[2] % 4;
+	for (unsigned i = 0; i < nframes; i++) {
+		size_t len = VNET_HDR_LEN + le_read(data + 4 + 2 * i, 2) % 9000;
+
+		memcpy(frame, vm.mem.base + 0x8000 + 0x1000 * i, MIN(len, 0x1000));
+		if (send(peer, frame, len, MSG_DONTWAIT) < 0)
+			break;
+	}
+	for (unsigned round = 0; round < 2; round++) {
+		virtio_pci_run_queue(&n->vp, VNET_CTRLQ);
+		virtio_pci_run_queue(&n->vp, VNET_TXQ);
+		virtio_pci_run_queue(&n->vp, VNET_RXQ);
+		if (data[3] & (1u << round))
+			virtio_net_set_link(&vm, "net0", round);
+		if (data[3] & 4)
+			virtio_net_announce(&vm, "net0");
+	}
+	virtio_net_set_link(&vm, "net0", true);
+	drain(peer);
+	drain(n->nd->fd);
+	return 0;
+}
