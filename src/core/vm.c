@@ -458,6 +458,7 @@ void vm_destroy(struct vm *vm)
 		if (d->ops->destroy)
 			d->ops->destroy(d);
 	}
+	pci_machine_destroy(vm);
 	if (vm->vcpus)
 		for (unsigned i = 0; i < vm->nr_vcpus; i++)
 			vcpu_destroy(&vm->vcpus[i]);

@@ -263,11 +263,15 @@ void pci_unmap_bars(struct pci_dev *pd)
 
 /* ---- INTx ---- */
 
-/* With pd->intx_lock held: push the effective line state out. */
+/*
+ * With pd->intx_lock held: push the effective line state out.  INTx is
+ * silent while disabled in the command register or while MSI-X is on.
+ */
 static void pci_intx_sync(struct pci_dev *pd)
 {
 	uint16_t cmd = pci_get_reg(pd, PCI_COMMAND, 2);
-	bool want = pd->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE);
+	bool want = pd->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE) &&
+		    !msix_enabled(pd->msix);
 
 	if (want == pd->intx_asserted)
 		return;
@@ -337,13 +341,14 @@ void pci_cfg_write(struct pci_dev *pd, unsigned off, uint32_t val,
 	if (overlaps(off, size, PCI_COMMAND, 2) ||
 	    overlaps(off, size, PCI_BASE_ADDRESS_0, 4 * PCI_NR_BARS))
 		pci_update_bars(pd);
-	if (overlaps(off, size, PCI_COMMAND + 1, 1)) {
+	if (msix_cap && overlaps(off, size, msix_cap, MSIX_CAP_LEN))
+		msix_config_changed(pd->msix);
+	if (overlaps(off, size, PCI_COMMAND + 1, 1) ||
+	    (msix_cap && overlaps(off, size, msix_cap, MSIX_CAP_LEN))) {
 		pthread_mutex_lock(&pd->intx_lock);
 		pci_intx_sync(pd);
 		pthread_mutex_unlock(&pd->intx_lock);
 	}
-	if (msix_cap && overlaps(off, size, msix_cap, MSIX_CAP_LEN))
-		msix_config_changed(pd->msix);
 	if (pd->ops && pd->ops->config_write)
 		pd->ops->config_write(pd, off, size);
 }
@@ -429,12 +434,12 @@ int pci_dev_load(struct pci_dev *pd, struct sreader *in, char *err,
 	if (!ret) {
 		memcpy(pd->cfg, s->cfg, sizeof(pd->cfg));
 		pci_update_bars(pd);
+		if (pd->msix)
+			msix_config_changed(pd->msix);
 		pthread_mutex_lock(&pd->intx_lock);
 		pd->intx_level = s->intx_level;
 		pci_intx_sync(pd);
 		pthread_mutex_unlock(&pd->intx_lock);
-		if (pd->msix)
-			msix_config_changed(pd->msix);
 	}
 	free(s);
 	return ret;

@@ -343,6 +343,7 @@ void pci_host_destroy(struct vm *vm)
 
 	if (!h)
 		return;
+	vm_remove_device(vm, &h->dev);	/* in case it was never destroyed */
 	vm->pci = NULL;
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->intx_lock);

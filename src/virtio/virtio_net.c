@@ -58,8 +58,8 @@ static void vnet_set_features(struct virtio_pci *vp, uint64_t f)
 
 	ret = netdev_set_offload(n->nd, vnet_guest_offloads(f));
 	if (ret)
-		pr_warn("%s: cannot set backend offloads: %s", vp->name,
-			strerror(-ret));
+		pr_guest("%s: cannot set backend offloads: %s", vp->name,
+			 strerror(-ret));
 	n->standby_negotiated = f & (1ULL << VIRTIO_NET_F_STANDBY);
 	if (n->standby_cb)
 		n->standby_cb(n, n->standby_negotiated, n->standby_opaque);
@@ -150,8 +150,8 @@ static void vnet_rx_complete(struct virtio_net *n, unsigned nchains,
 	size_t left = len;
 	unsigned used = 0;
 
-	while (left && used < nchains)
-		left -= MIN(left, n->rx_elems[used++].in_len);
+	for (; left && used < nchains; used++)
+		left -= MIN(left, n->rx_elems[used].in_len);
 	iov_to_buf(n->rx_iov, niov, 0, &h, sizeof(h));
 	vnet_hdr_fix_rx(&h, n->vp.features, used);
 	iov_from_buf(n->rx_iov, niov, 0, &h, sizeof(h));
@@ -365,7 +365,8 @@ static void vnet_tx(struct virtio_net *n)
 	struct vq_elem e = { .iov = n->tx_iov, .gpa = n->tx_gpa,
 			     .max = VNET_TX_IOV };
 	unsigned budget = VNET_TX_BATCH;
-	int r = 0;
+	bool full = false;
+	int r;
 
 	if (n->tx_waiting)
 		return;		/* EPOLLOUT will bring us back */
@@ -374,6 +375,7 @@ static void vnet_tx(struct virtio_net *n)
 		while (budget && (r = virtq_pop(vq, &e)) > 0) {
 			budget--;
 			r = vnet_tx_one(n, &e);
+			full = r == 0;
 			if (r <= 0)
 				break;
 		}
@@ -381,8 +383,8 @@ static void vnet_tx(struct virtio_net *n)
 			virtio_pci_queue_broken(&n->vp, VNET_TXQ);
 			break;
 		}
-		if (r == 0 && budget && virtq_avail(vq)) {
-			/* Backend full: resume on EPOLLOUT. */
+		if (full) {
+			/* Backend full (chain given back): resume on EPOLLOUT. */
 			n->tx_waiting = true;
 			netdev_tx_wait(n->nd, true);
 			break;
@@ -445,11 +447,6 @@ static void vnet_queue_notify(struct virtio_pci *vp, unsigned q)
 	}
 }
 
-static void vnet_driver_ok(struct virtio_pci *vp)
-{
-	/* Receive starts with the first RX kick (vp kicks ready queues). */
-}
-
 static void vnet_reset(struct virtio_pci *vp)
 {
 	struct virtio_net *n = to_vnet(vp);
@@ -476,7 +473,7 @@ static const struct virtio_dev_ops vnet_virtio_ops = {
 	.config_read = vnet_config_read,
 	.config_write = vnet_config_write,
 	.queue_notify = vnet_queue_notify,
-	.driver_ok = vnet_driver_ok,
+	/* No driver_ok hook: DRIVER_OK kicks every queue, RX starts there. */
 	.reset = vnet_reset,
 };
 

@@ -55,6 +55,10 @@
 #define VIRTIO_STAT_FEATURES_OK	8
 #define VIRTIO_STAT_NEEDS_RESET	0x40
 #define VIRTIO_STAT_FAILED	0x80
+#define VIRTIO_STAT_KNOWN	(VIRTIO_STAT_ACKNOWLEDGE | VIRTIO_STAT_DRIVER | \
+				 VIRTIO_STAT_DRIVER_OK |		     \
+				 VIRTIO_STAT_FEATURES_OK |		     \
+				 VIRTIO_STAT_NEEDS_RESET | VIRTIO_STAT_FAILED)
 
 /* Transport feature bits this implementation offers. */
 #define VIRTIO_BIT(b)			(1ULL << (b))
@@ -137,7 +141,10 @@ int virtio_pci_init(struct virtio_pci *vp, struct vm *vm,
 int virtio_pci_start(struct virtio_pci *vp);
 void virtio_pci_destroy(struct virtio_pci *vp);
 
-/* The device may process queues: DRIVER_OK, not broken, not paused. */
+/*
+ * The device may process queues: DRIVER_OK, not broken, not paused, and
+ * bus mastering enabled in the PCI command register.
+ */
 bool virtio_pci_live(struct virtio_pci *vp);
 bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned bit);
 struct virtq *virtio_pci_vq(struct virtio_pci *vp, unsigned q);
@@ -170,6 +177,11 @@ void virtio_pci_resume(struct virtio_pci *vp);
 int virtio_pci_save(struct virtio_pci *vp, struct sbuf *out);
 int virtio_pci_load(struct virtio_pci *vp, struct sreader *in, char *err,
 		    size_t errlen);
+
+/* Feature bits offered (device's and the transport's). */
+uint64_t virtio_pci_offered(struct virtio_pci *vp);
+/* v if the driver may use it as an MSI-X vector, else NO_VECTOR. */
+uint16_t virtio_pci_vector(struct virtio_pci *vp, uint32_t v);
 
 /* Register handlers of BAR4 and BAR2; exposed for tests. */
 uint64_t virtio_pci_bar_read(void *opaque, uint64_t off, unsigned size);

@@ -57,6 +57,8 @@ static void init_once(void)
 		abort();
 	vm_add_device(&vm, &n->dev);
 	n->vp.msix.deliver = no_msi;
+	pci_cfg_write(&n->vp.pci, PCI_COMMAND, PCI_COMMAND_MEMORY |
+		      PCI_COMMAND_MASTER, 2);
 	peer = sv[1];
 }
 

@@ -11,6 +11,7 @@ FVMM_DEPS=(
 	libjansson-dev		# JSON for QMP and machine-readable reports
 	libcmocka-dev		# unit tests
 	iproute2		# network namespaces, veth, bridges, taps (e2e)
+	iputils-ping		# ping from the peer namespace (e2e)
 	python3			# the boot benchmark's line timestamper
 	procps			# pgrep/ps in test cleanup
 )

@@ -24,8 +24,8 @@ die() {
 cached_vmlinuz() {
 	local f
 
-	f=$(ls -1 "$cache"/*/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
-	[ -n "$f" ] && [ -s "$f" ] && echo "$f"
+	f=$(printf '%s\n' "$cache"/*/boot/vmlinuz-* | sort -V | tail -n 1)
+	[ -s "$f" ] && echo "$f"
 }
 
 # linux-image-amd64 -> linux-image-6.1.0-NN-amd64
@@ -43,8 +43,12 @@ download() {
 	# enter; download as the caller instead of warning about it.
 	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg") >&2 ||
 		return 1
-	ls "$tmp"/"$pkg"_*.deb >/dev/null 2>&1 || return 1
+	[ -f "$(deb_of "$pkg")" ] || return 1
 	echo "$pkg"
+}
+
+deb_of() {
+	printf '%s\n' "$tmp/$1"_*.deb | head -n 1
 }
 
 fetch() {
@@ -55,12 +59,13 @@ fetch() {
 		apt-get update -q >&2 || die "apt-get update failed"
 		pkg=$(download) || die "cannot download the package linux-image-amd64 depends on"
 	}
-	deb=$(ls "$tmp"/"$pkg"_*.deb | head -n 1)
+	deb=$(deb_of "$pkg")
 	# Only ./boot is needed; the modules would add hundreds of MiB.
 	mkdir -p "$tmp/root"
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/root" ./boot ||
 		die "cannot unpack $deb"
-	ls "$tmp"/root/boot/vmlinuz-* >/dev/null 2>&1 || die "$deb has no /boot/vmlinuz-*"
+	[ -f "$(printf '%s\n' "$tmp"/root/boot/vmlinuz-* | head -n 1)" ] ||
+		die "$deb has no /boot/vmlinuz-*"
 	rm -rf "${cache:?}/$pkg"
 	mv "$tmp/root" "$cache/$pkg"
 }

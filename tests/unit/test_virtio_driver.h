@@ -100,6 +100,11 @@ static inline void drv_write_features(struct drv *d, uint64_t f)
 /* Reset, ACK, DRIVER, features, FEATURES_OK; returns the status read back. */
 static inline uint8_t drv_negotiate(struct drv *d, uint64_t want)
 {
+	struct pci_dev *pd = &d->vp->pci;
+
+	/* As a probe does: let the device master the bus (DMA, MSI). */
+	pci_cfg_write(pd, PCI_COMMAND, pci_cfg_read(pd, PCI_COMMAND, 2) |
+		      PCI_COMMAND_MASTER, 2);
 	drv_w(d, VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	drv_w(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_ACKNOWLEDGE, 1);
 	drv_w(d, VIRTIO_PCI_COMMON_STATUS,

@@ -398,10 +398,20 @@ static void test_queue_run_and_msix(void **state)
 	assert_int_equal(len, 100);
 	assert_int_equal(t->nmsgs, 1);
 	assert_int_equal(t->msgs[0].vec, 2);
+	/* Bus mastering off: no DMA, so the queue is not run. */
+	pci_cfg_write(&t->vp.pci, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	drv_add(d, 1, &s, 1);
+	virtio_pci_run_queue(&t->vp, 1);
+	assert_int_equal(t->notified[1], 1);
+	pci_cfg_write(&t->vp.pci, PCI_COMMAND, PCI_COMMAND_MEMORY |
+		      PCI_COMMAND_MASTER, 2);
+	virtio_pci_run_queue(&t->vp, 1);
+	assert_int_equal(t->notified[1], 2);
+	assert_true(drv_used(d, 1, &id, &len));
 	/* Not live: a kick does not reach the device. */
 	drv_w(d, VIRTIO_PCI_COMMON_STATUS, 0, 1);
 	virtio_pci_run_queue(&t->vp, 1);
-	assert_int_equal(t->notified[1], 1);
+	assert_int_equal(t->notified[1], 2);
 	/* Config change: generation and the config vector. */
 	bring_up(t);
 	t->nmsgs = 0;
@@ -436,6 +446,13 @@ static void test_intx_and_isr(void **state)
 	pthread_mutex_unlock(&t->vp.lock);
 	assert_int_equal(t->intx, 1);
 	assert_int_equal(drv_r(d, VIRTIO_PCI_ISR_OFF, 1), VIRTIO_PCI_ISR_CONFIG);
+	assert_int_equal(t->intx, 0);
+	/* Turning MSI-X on silences a pending INTx. */
+	pthread_mutex_lock(&t->vp.lock);
+	virtio_pci_config_changed(&t->vp);
+	pthread_mutex_unlock(&t->vp.lock);
+	assert_int_equal(t->intx, 1);
+	drv_enable_msix(d, 1, record_msi);
 	assert_int_equal(t->intx, 0);
 }
 
