@@ -38,6 +38,9 @@ seen_all() {
 	grep -q 'BIOS-e820: \[mem 0x0000000000100000-0x000000001fffffff\] usable' "$OUT"
 }
 
+# Created here: the background job opens its redirections asynchronously.
+: >"$OUT"
+: >"$ERR"
 "$FVMM" --kernel "$vmlinuz" --memory 512M --cpus 1 --append "$APPEND" \
 	--serial stdio </dev/null >"$OUT" 2>"$ERR" &
 pid=$!
