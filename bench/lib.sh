@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Shared by the benchmarks: getting QEMU (the reference) and the CPU model
+# it can use on this host.  Sourced; defines QEMU and QEMU_CPU.
+
+QEMU=${QEMU:-qemu-system-x86_64}
+QEMU_CPU=host
+
+bench_die() {
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
+
+ensure_qemu() {
+	command -v "$QEMU" >/dev/null && return 0
+	[[ $(id -u) -eq 0 ]] || bench_die "$QEMU missing; install qemu-system-x86 (as root)"
+	echo "$(basename "$0"): installing qemu-system-x86"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		qemu-system-x86 >/dev/null ||
+		{ apt-get update -q >/dev/null &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends qemu-system-x86 >/dev/null; } ||
+		bench_die "cannot install qemu-system-x86"
+}
+
+# QEMU 7.2 with "-cpu host" aborts on some KVM flavours (kvm_pvm) that
+# advertise IA32_ARCH_CAPABILITIES but refuse its value; drop the MSR there.
+probe_qemu_cpu() {
+	local out
+	# The failure comes at vCPU setup, well within the first 3 s.
+	out=$(timeout 3 "$QEMU" -enable-kvm -machine q35 -cpu host -m 64M \
+		-display none -serial none -monitor none 2>&1 </dev/null) || true
+	if grep -q 'failed to set MSR' <<<"$out"; then
+		QEMU_CPU=host,-arch-capabilities
+	fi
+}
