@@ -52,7 +52,7 @@ static void copy_cmdline(u64 pa, struct boot_info *bi)
 		return;
 	if (!reachable(pa, 1)) {
 		pr_err("pvh: cmdline at %#llx is not below 4 GiB\n",
-		       (unsigned long long)pa);
+		       pa);
 		return;
 	}
 	/* The string may run up to the end of the bootstrap map. */

@@ -32,6 +32,31 @@ u32 pci_conf_read32(u8 bus, u8 dev, u8 fn, u8 off)
 	return v;
 }
 
+/* Whole-dword writes: callers merge sub-fields themselves. */
+void pci_conf_write32(u8 bus, u8 dev, u8 fn, u8 off, u32 v)
+{
+	u64 flags = spin_lock_irqsave(&pci_lock);
+
+	outl(PCI_CONFIG_ADDR, PCI_ENABLE | (u32)bus << 16 | (u32)dev << 11 |
+			      (u32)fn << 8 | (off & 0xfc));
+	outl(PCI_CONFIG_DATA, v);
+	spin_unlock_irqrestore(&pci_lock, flags);
+}
+
+/*
+ * A 16-bit write touches only its own register: needed where the other
+ * half of the dword has write-1-to-clear bits (command vs. status).
+ */
+void pci_conf_write16(u8 bus, u8 dev, u8 fn, u8 off, u16 v)
+{
+	u64 flags = spin_lock_irqsave(&pci_lock);
+
+	outl(PCI_CONFIG_ADDR, PCI_ENABLE | (u32)bus << 16 | (u32)dev << 11 |
+			      (u32)fn << 8 | (off & 0xfc));
+	outw(PCI_CONFIG_DATA + (off & 2), v);
+	spin_unlock_irqrestore(&pci_lock, flags);
+}
+
 static bool show_function(u8 dev, u8 fn)
 {
 	u32 id = pci_conf_read32(0, dev, fn, PCI_ID);

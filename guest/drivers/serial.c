@@ -1,11 +1,11 @@
 /*
  * 16550A UART on COM1.
  *
- * Every port access is a VM exit (~20 us here), which makes the classic
- * "poll LSR before every byte" loop the slowest part of booting.  With the
- * FIFOs on, LSR.THRE means the whole 16-byte transmit FIFO is empty, so we
- * check it once per 16 bytes and hand those bytes over with one `rep outsb`
- * (a single exit carrying up to a page of data under KVM).
+ * Every port access is a VM exit, which makes the classic "poll LSR before
+ * every byte" loop the slowest part of booting.  With the FIFOs on, LSR.THRE
+ * means the whole 16-byte transmit FIFO is empty, so we check it once per 16
+ * bytes and hand those bytes over with one `rep outsb` (one exit: KVM passes
+ * a string I/O instruction's data to the VMM in a single KVM_EXIT_IO).
  *
  * Input is interrupt driven: the RX handler drains the FIFO into a ring that
  * the shell consumes; until the IRQ is routed, readers poll LSR instead.
@@ -30,7 +30,6 @@
 
 #define IER_RDA		0x01
 #define FCR_ENABLE	0x01
-#define FCR_CLEAR_RX	0x02
 #define FCR_CLEAR_TX	0x04
 #define LCR_8N1		0x03
 #define LCR_DLAB	0x80
@@ -61,6 +60,15 @@ static inline u8 uart_in(unsigned int reg)
 	return inb(COM1_PORT + reg);
 }
 
+static void rx_drain(void);
+
+/*
+ * Input that arrived before we got here (a test piping commands in at once)
+ * must survive: the RX FIFO is never cleared, and whatever is pending is
+ * read before the FIFO is switched on, because some 16550 models flush it
+ * on that transition.  RX trigger level 1 byte: interactive input should
+ * not wait for a character timeout the device model may not implement.
+ */
 void serial_init(void)
 {
 	uart_out(UART_IER, 0);
@@ -68,48 +76,53 @@ void serial_init(void)
 	uart_out(UART_DLL, 1);		/* 115200 baud */
 	uart_out(UART_DLM, 0);
 	uart_out(UART_LCR, LCR_8N1);
-	/* RX trigger level 1 byte: interactive input should not wait for a
-	 * character timeout the device model may not implement. */
-	uart_out(UART_FCR, FCR_ENABLE | FCR_CLEAR_RX | FCR_CLEAR_TX);
+	rx_drain();
+	uart_out(UART_FCR, FCR_ENABLE | FCR_CLEAR_TX);
 	uart_out(UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
 }
 
-static void tx_burst(const char *buf, size_t n)
+/*
+ * Sends from memory in FIFO-sized bursts.  tx_space counts FIFO slots known
+ * to be free since the last LSR.THRE check (the FIFO only drains in the
+ * meantime, so it is a safe lower bound); LSR is read only when it runs out.
+ */
+static void tx(const char *buf, size_t n)
 {
-	unsigned int spins = THRE_SPINS;
+	static unsigned int tx_space;
+	unsigned int spins;
+	size_t k;
 
-	while (!(uart_in(UART_LSR) & LSR_THRE) && --spins)
-		cpu_relax();
-	asm volatile("rep outsb"
-		     : "+S"(buf), "+c"(n)
-		     : "d"((u16)(COM1_PORT + UART_THR))
-		     : "memory");
+	while (n) {
+		if (!tx_space) {
+			spins = THRE_SPINS;
+			while (!(uart_in(UART_LSR) & LSR_THRE) && --spins)
+				cpu_relax();
+			tx_space = TX_FIFO_SIZE;
+		}
+		k = MIN(n, (size_t)tx_space);
+		n -= k;
+		tx_space -= k;
+		asm volatile("rep outsb"
+			     : "+S"(buf), "+c"(k)
+			     : "d"((u16)(COM1_PORT + UART_THR))
+			     : "memory");
+	}
 }
 
-/* Translates \n to \r\n on the way; callers serialise (console lock). */
+/* Translates \n to \r\n; callers serialise (console lock). */
 void serial_write(const char *s, size_t n)
 {
-	char chunk[TX_FIFO_SIZE];
-	size_t fill = 0;
+	const char *end = s + n, *nl;
 
-	while (n--) {
-		char c = *s++;
-
-		if (c == '\n') {
-			if (fill == TX_FIFO_SIZE) {
-				tx_burst(chunk, fill);
-				fill = 0;
-			}
-			chunk[fill++] = '\r';
-		}
-		if (fill == TX_FIFO_SIZE) {
-			tx_burst(chunk, fill);
-			fill = 0;
-		}
-		chunk[fill++] = c;
+	while (s < end) {
+		for (nl = s; nl < end && *nl != '\n'; nl++)
+			;
+		tx(s, nl - s);
+		if (nl == end)
+			break;
+		tx("\r\n", 2);
+		s = nl + 1;
 	}
-	if (fill)
-		tx_burst(chunk, fill);
 }
 
 static void rx_push(u8 c)

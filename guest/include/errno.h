@@ -4,6 +4,7 @@
 
 #define ENOENT		2
 #define EIO		5
+#define EAGAIN		11
 #define E2BIG		7
 #define ENOMEM		12
 #define EBUSY		16

@@ -6,6 +6,7 @@
 enum crash_mode {
 	CRASH_NONE,
 	CRASH_TRIPLE,
+	CRASH_PAGEFAULT,
 };
 
 struct boot_options {

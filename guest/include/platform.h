@@ -43,7 +43,7 @@ struct platform {
 extern struct platform platform;
 
 int mptable_probe(struct platform *p);
-int acpi_madt_probe(struct platform *p, u64 rsdp);
+int acpi_madt_probe(struct platform *p, u64 rsdp, bool scan);
 int platform_isa_route(unsigned int irq, struct isa_irq_route *out);
 
 #endif

@@ -6,5 +6,6 @@
 void __noreturn machine_poweroff(void);
 void __noreturn machine_reboot(void);
 void __noreturn machine_triple_fault(void);
+void __noreturn machine_page_fault(void);
 
 #endif

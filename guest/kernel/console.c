@@ -3,6 +3,7 @@
 #include <printk.h>
 #include <serial.h>
 #include <spinlock.h>
+#include <time.h>
 #include <x86.h>
 
 #define LINE_MAX	512
@@ -44,10 +45,9 @@ static int vprint(const char *prefix, const char *fmt, va_list ap)
 	int n;
 
 #ifdef DEBUG_TS
-	{
-		extern u64 uptime_us(void);
-		len = snprintf(buf, 32, "[%8llu] ", (unsigned long long)uptime_us());
-	}
+	/* Boot profiling (make EXTRA_CFLAGS=-DDEBUG_TS): microseconds since
+	 * entry; before time_init() they assume a 2 GHz TSC. */
+	len = snprintf(buf, 32, "[%8llu] ", uptime_us());
 #endif
 	while (prefix && *prefix && len < sizeof(buf) - 1)
 		buf[len++] = *prefix++;

@@ -5,7 +5,7 @@
  * to 1 GiB.  A 2 MiB chunk that overlaps RAM is write-back; anything else
  * (the MMIO hole below 4 GiB, holes between RAM ranges) is uncached, so
  * device registers are never cached whatever the memory map looks like.  A
- * GiB whose chunks all agree becomes one 1 GiB page when the CPU has
+ * GiB that is all RAM or has none becomes one 1 GiB page when the CPU has
  * pdpe1gb; otherwise it gets a page directory from the early allocator.
  *
  * The early allocator hands out zeroed memory after the kernel image, inside
@@ -31,6 +31,9 @@
 #define BOOTSTRAP_LIMIT	(4 * GiB)
 
 extern char __kernel_start[], __kernel_end[];
+/* Prebuilt per-GiB page directories for the low 4 GiB (entry.S). */
+extern u64 boot_pd_wb[4][512], boot_pd_uc[4][512];
+#define PREBUILT_GIBS	4
 
 static u64 pml4[512] __aligned(4096);
 static u64 pdpt[512] __aligned(4096);
@@ -49,20 +52,6 @@ u64 mm_ram_bytes(void)
 u64 mm_kernel_cr3(void)
 {
 	return (u64)pml4;
-}
-
-static bool overlaps_ram(u64 addr, u64 size)
-{
-	unsigned int i;
-
-	for (i = 0; i < mm_bi->map_nr; i++) {
-		const struct mem_range *r = &mm_bi->map[i];
-
-		if (r->type == E820_RAM && addr < r->addr + r->size &&
-		    r->addr < addr + size)
-			return true;
-	}
-	return false;
 }
 
 bool mm_range_is_ram(u64 addr, u64 size)
@@ -90,6 +79,17 @@ void *early_alloc(size_t size, size_t align)
 	return (void *)p;
 }
 
+/* For memory the caller fills itself (page tables, stacks): no zeroing. */
+void *early_alloc_nozero(size_t size, size_t align)
+{
+	u64 p = ALIGN_UP(alloc_next, (u64)align);
+
+	if (!size || p + size > alloc_limit || p + size < p)
+		return NULL;
+	alloc_next = p + size;
+	return (void *)p;
+}
+
 static bool cpu_has_1g_pages(void)
 {
 	u32 a, b, c, d;
@@ -101,35 +101,76 @@ static bool cpu_has_1g_pages(void)
 	return d & (1u << 26);
 }
 
-static u64 chunk_flags(u64 addr)
+/* Bytes of RAM in [base, base + size): ranges are assumed not to overlap. */
+static u64 ram_in(u64 base, u64 size)
 {
-	return PTE_P | PTE_RW | (overlaps_ram(addr, CHUNK_2M) ? 0 : PTE_UC);
+	u64 total = 0;
+	unsigned int i;
+
+	for (i = 0; i < mm_bi->map_nr; i++) {
+		const struct mem_range *r = &mm_bi->map[i];
+		u64 lo = MAX(r->addr, base), hi = MIN(r->addr + r->size, base + size);
+
+		if (r->type == E820_RAM && lo < hi)
+			total += hi - lo;
+	}
+	return total;
 }
 
-/* Fills one PDPT slot; returns -ENOMEM if a page directory is needed and
- * the allocator is empty. */
+/*
+ * A page directory for a GiB: all uncached, then the 2 MiB chunks touched by
+ * a RAM range made write-back.  O(512 + ranges) stores; per-chunk range
+ * lookups were the slowest part of booting.  Below 4 GiB the uncached start
+ * is a copy of the prebuilt directory.
+ */
+static u64 *build_pd(unsigned int g)
+{
+	u64 *pd = early_alloc_nozero(PAGE_SIZE, PAGE_SIZE);
+	u64 base = (u64)g * GiB;
+	unsigned int i, j;
+
+	if (!pd)
+		return NULL;
+	if (g < PREBUILT_GIBS) {
+		memcpy(pd, boot_pd_uc[g], PAGE_SIZE);
+	} else {
+		for (i = 0; i < CHUNKS_PER_GIB; i++)
+			pd[i] = (base + i * CHUNK_2M) | PTE_P | PTE_RW | PTE_PS |
+				PTE_UC;
+	}
+	for (i = 0; i < mm_bi->map_nr; i++) {
+		const struct mem_range *r = &mm_bi->map[i];
+		u64 lo = MAX(r->addr, base), hi = MIN(r->addr + r->size, base + GiB);
+
+		if (r->type != E820_RAM || lo >= hi)
+			continue;
+		for (j = (lo - base) / CHUNK_2M; j <= (hi - 1 - base) / CHUNK_2M; j++)
+			pd[j] &= ~PTE_UC;
+	}
+	return pd;
+}
+
+/* Fills one PDPT slot; -ENOMEM if it needs a page directory and there is
+ * no memory left for one. */
 static int map_gib(unsigned int g, bool use_1g)
 {
-	u64 base = (u64)g * GiB, first = chunk_flags(base);
-	bool uniform = true;
-	unsigned int i;
+	u64 base = (u64)g * GiB, ram = ram_in(base, GiB);
 	u64 *pd;
 
-	for (i = 1; i < CHUNKS_PER_GIB && uniform; i++)
-		uniform = chunk_flags(base + i * CHUNK_2M) == first;
-	if (use_1g && uniform) {
-		pdpt[g] = base | first | PTE_PS;
+	if (use_1g && (ram == 0 || ram == GiB)) {
+		pdpt[g] = base | PTE_P | PTE_RW | PTE_PS | (ram ? 0 : PTE_UC);
 		nr_1g++;
 		return 0;
 	}
-	pd = early_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (g < PREBUILT_GIBS && (ram == 0 || ram == GiB)) {
+		pd = ram ? boot_pd_wb[g] : boot_pd_uc[g];
+		pdpt[g] = (u64)pd | PTE_P | PTE_RW;
+		nr_2m_dirs++;
+		return 0;
+	}
+	pd = build_pd(g);
 	if (!pd)
 		return -ENOMEM;
-	for (i = 0; i < CHUNKS_PER_GIB; i++) {
-		u64 a = base + i * CHUNK_2M;
-
-		pd[i] = a | chunk_flags(a) | PTE_PS;
-	}
 	pdpt[g] = (u64)pd | PTE_P | PTE_RW;
 	nr_2m_dirs++;
 	return 0;
@@ -197,8 +238,8 @@ int mm_init(const struct boot_info *bi)
 	pml4[0] = (u64)pdpt | PTE_P | PTE_RW;
 	write_cr3((u64)pml4);
 	pr_info("mem: %llu MiB RAM, identity map 0-%llu GiB (%u x 1G, %u x 2M dirs)\n",
-		(unsigned long long)(ram_bytes / MiB),
-		(unsigned long long)(map_end / GiB), nr_1g, nr_2m_dirs);
+		(ram_bytes / MiB),
+		(map_end / GiB), nr_1g, nr_2m_dirs);
 	return 0;
 }
 
@@ -231,17 +272,17 @@ void mm_dump(void)
 		const struct mem_range *r = &mm_bi->map[i];
 
 		printf("  %016llx-%016llx %-10s %8llu KiB\n",
-		       (unsigned long long)r->addr,
-		       (unsigned long long)(r->addr + r->size - 1),
+		       r->addr,
+		       (r->addr + r->size - 1),
 		       type_name(r->type),
-		       (unsigned long long)(r->size / KiB));
+		       (r->size / KiB));
 	}
 	printf("total RAM: %llu MiB (%llu bytes)\n",
-	       (unsigned long long)(ram_bytes / MiB),
-	       (unsigned long long)ram_bytes);
+	       (ram_bytes / MiB),
+	       ram_bytes);
 	printf("identity map: 0-%llu GiB, %u x 1 GiB pages, %u page directories\n",
-	       (unsigned long long)(map_end / GiB), nr_1g, nr_2m_dirs);
+	       (map_end / GiB), nr_1g, nr_2m_dirs);
 	printf("early allocator: %llu KiB used, %llu KiB free\n",
-	       (unsigned long long)((alloc_next - (u64)__kernel_end) / KiB),
-	       (unsigned long long)((alloc_limit - alloc_next) / KiB));
+	       ((alloc_next - (u64)__kernel_end) / KiB),
+	       ((alloc_limit - alloc_next) / KiB));
 }

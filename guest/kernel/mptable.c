@@ -5,6 +5,7 @@
  */
 
 #include <apic.h>
+#include <checksum.h>
 #include <errno.h>
 #include <platform.h>
 #include <printk.h>
@@ -109,26 +110,18 @@ struct mp_walk {
 
 struct platform platform;
 
-static u8 checksum(const void *p, size_t len)
-{
-	const u8 *b = p;
-	u8 sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return sum;
-}
-
 static const struct mpf *scan_range(u64 base, u64 len)
 {
 	u64 p;
 
+	u32 sig;
+
+	memcpy(&sig, MPF_SIGNATURE, 4);
+	/* One 4-byte compare per slot: this loop is the slow part of a scan. */
 	for (p = ALIGN_UP(base, 16); p + sizeof(struct mpf) <= base + len; p += 16) {
 		const struct mpf *f = (const struct mpf *)p;
 
-		if (memcmp(f->signature, MPF_SIGNATURE, 4))
-			continue;
-		if (f->length == 1 && !checksum(f, 16))
+		if (*(const u32 *)p == sig && f->length == 1 && !byte_sum(f, 16))
 			return f;
 	}
 	return NULL;
@@ -279,7 +272,7 @@ static const struct mpc_header *check_mpc(const struct mpf *f)
 	}
 	h = (const struct mpc_header *)(u64)f->physptr;
 	if (memcmp(h->signature, MPC_SIGNATURE, 4) ||
-	    h->length < sizeof(*h) || checksum(h, h->length)) {
+	    h->length < sizeof(*h) || byte_sum(h, h->length)) {
 		pr_err("mptable: bad config table at %#x\n", f->physptr);
 		return NULL;
 	}

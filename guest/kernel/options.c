@@ -5,6 +5,7 @@
 
 #include <cmdline.h>
 #include <errno.h>
+#include <net.h>
 #include <options.h>
 #include <printk.h>
 #include <string.h>
@@ -21,9 +22,12 @@ static int set_flag(bool *flag, const char *val)
 
 static int set_crash(const char *name __unused, const char *val)
 {
-	if (!val || strcmp(val, "triple"))
+	if (val && !strcmp(val, "triple"))
+		opts.crash = CRASH_TRIPLE;
+	else if (val && !strcmp(val, "pagefault"))
+		opts.crash = CRASH_PAGEFAULT;
+	else
 		return -EINVAL;
-	opts.crash = CRASH_TRIPLE;
 	return 0;
 }
 
@@ -42,7 +46,14 @@ static int set_quiet(const char *name __unused, const char *val)
 }
 
 static const struct cmdline_opt options[] = {
-	{ "crash", set_crash, "crash=triple: triple-fault right after READY" },
+	{ "corrupt_ring", net_opt_corrupt_ring,
+	  "corrupt_ring=ethN: break ethN's transmit ring after READY (test)" },
+	{ "crash", set_crash,
+	  "crash=triple|pagefault: triple-fault or page-fault after READY (test)" },
+	{ "ip", net_opt_ip, "ip=ADDR/PREFIX: IPv4 address of eth0" },
+	{ "ip1", net_opt_ip, "ip1=ADDR/PREFIX: IPv4 address of eth1" },
+	{ "ip2", net_opt_ip, "ip2=ADDR/PREFIX: IPv4 address of eth2" },
+	{ "ip3", net_opt_ip, "ip3=ADDR/PREFIX: IPv4 address of eth3" },
 	{ "poweroff", set_poweroff, "power off right after READY" },
 	{ "quiet", set_quiet, "print only READY and errors while booting" },
 };

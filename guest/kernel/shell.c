@@ -6,8 +6,10 @@
 
 #include <boot.h>
 #include <mm.h>
+#include <net.h>
 #include <options.h>
 #include <pci.h>
+#include <pci_dev.h>
 #include <power.h>
 #include <printk.h>
 #include <serial.h>
@@ -44,7 +46,7 @@ static void cmd_cpus(int argc __unused, char **argv __unused)
 		       state[c->state], c->bsp ? " (BSP)" : "");
 		if (!c->bsp && c->state == CPU_ONLINE)
 			printf(" started in %llu us",
-			       (unsigned long long)c->start_us);
+			       c->start_us);
 		printf("\n");
 	}
 }
@@ -56,17 +58,15 @@ static void cmd_mem(int argc __unused, char **argv __unused)
 
 static void cmd_pci(int argc __unused, char **argv __unused)
 {
-	pci_list_bus0();
+	pci_dump();
 }
 
 static void cmd_uptime(int argc __unused, char **argv __unused)
 {
 	u64 us = uptime_us();
 
-	printf("up %llu.%03llu s (%llu ticks at %d Hz)\n",
-	       (unsigned long long)(us / 1000000),
-	       (unsigned long long)(us / 1000 % 1000),
-	       (unsigned long long)jiffies, HZ);
+	printf("up %llu.%03llu s (%llu ticks at %d Hz)\n", us / 1000000,
+	       us / 1000 % 1000, jiffies, HZ);
 }
 
 static void cmd_poweroff(int argc __unused, char **argv __unused)
@@ -80,10 +80,14 @@ static void cmd_reboot(int argc __unused, char **argv __unused)
 }
 
 static const struct command commands[] = {
+	{ "arp", net_cmd_arp, "ARP cache of every interface" },
 	{ "cpus", cmd_cpus, "list CPUs and their APIC ids" },
 	{ "help", cmd_help, "this list" },
+	{ "ifconfig", net_cmd_net, "same as net" },
 	{ "mem", cmd_mem, "memory map and totals" },
-	{ "pci", cmd_pci, "list PCI functions on bus 0" },
+	{ "net", net_cmd_net, "interfaces: MAC, IP, link, standby, counters" },
+	{ "pci", cmd_pci, "list PCI functions with ids, class and BARs" },
+	{ "ping", net_cmd_ping, "ping A.B.C.D [COUNT]: ICMP echo" },
 	{ "poweroff", cmd_poweroff, "power the machine off" },
 	{ "reboot", cmd_reboot, "reset the machine" },
 	{ "uptime", cmd_uptime, "time since the kernel started" },

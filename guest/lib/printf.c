@@ -29,6 +29,17 @@ static void put(struct outbuf *o, char c)
 	o->len++;
 }
 
+/* Literal runs are copied in bulk: per-character work is what costs. */
+static void put_run(struct outbuf *o, const char *s, size_t n)
+{
+	if (o->len < o->size) {
+		size_t room = o->size - 1 - o->len;
+
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
 static void pad(struct outbuf *o, char c, int n)
 {
 	while (n-- > 0)
@@ -37,15 +48,14 @@ static void pad(struct outbuf *o, char c, int n)
 
 static void put_str(struct outbuf *o, const char *s, const struct spec *sp)
 {
-	size_t len, i;
+	size_t len;
 
 	if (!s)
 		s = "(null)";
 	len = sp->prec >= 0 ? strnlen(s, sp->prec) : strlen(s);
 	if (!sp->left)
 		pad(o, ' ', sp->width - (int)len);
-	for (i = 0; i < len; i++)
-		put(o, s[i]);
+	put_run(o, s, len);
 	if (sp->left)
 		pad(o, ' ', sp->width - (int)len);
 }
@@ -192,10 +202,14 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 	va_copy(args, ap);
 	while (*fmt) {
-		if (*fmt != '%') {
-			put(&o, *fmt++);
-			continue;
-		}
+		const char *run = fmt;
+
+		while (*fmt && *fmt != '%')
+			fmt++;
+		if (fmt != run)
+			put_run(&o, run, fmt - run);
+		if (!*fmt)
+			break;
 		fmt = parse_spec(fmt + 1, &sp, &args);
 		if (!*fmt)
 			break;

@@ -3,19 +3,28 @@
 #include <errno.h>
 #include <string.h>
 
+/*
+ * Bulk work in 8-byte units: where string instructions are emulated (one
+ * iteration at a time under some hypervisors) this is 8x fewer steps.
+ */
 void *memset(void *s, int c, size_t n)
 {
+	u64 v = 0x0101010101010101ULL * (u8)c;
+	size_t q = n / 8, r = n % 8;
 	void *ret = s;
 
-	asm volatile("rep stosb" : "+D"(s), "+c"(n) : "a"(c) : "memory");
+	asm volatile("rep stosq" : "+D"(s), "+c"(q) : "a"(v) : "memory");
+	asm volatile("rep stosb" : "+D"(s), "+c"(r) : "a"(v) : "memory");
 	return ret;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
+	size_t q = n / 8, r = n % 8;
 	void *ret = dst;
 
-	asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+	asm volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(q) : : "memory");
+	asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(r) : : "memory");
 	return ret;
 }
 

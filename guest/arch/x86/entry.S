@@ -1,9 +1,9 @@
 /*
  * PVH entry.  The loader enters pvh_start32 in 32-bit protected mode with
  * paging off, flat segments and EBX = physical address of hvm_start_info.
- * We clear .bss, build a bootstrap identity map of the low 4 GiB with 2 MiB
- * pages (enough to reach start_info, the firmware tables and the MMIO hole;
- * C code replaces it with the real map of all RAM), enter long mode and call
+ * We switch to long mode on a prebuilt identity map of the low 4 GiB (enough
+ * to reach start_info, the firmware tables and the MMIO hole; C code
+ * replaces it with the real map of all RAM) and call
  * kmain(start_info_pa, entry_tsc).
  */
 
@@ -35,20 +35,8 @@ pvh_start32:
 	cld
 	/* Read the TSC first so the boot log can say how long the kernel took. */
 	rdtsc
-	movl %eax, %ebp
+	movl %eax, %ebp			/* entry TSC in esi:ebp, start_info in ebx */
 	movl %edx, %esi
-	movl %ebx, %edx			/* start_info survives the bss clear in edx */
-
-	movl $__bss_start, %edi
-	movl $__bss_end, %ecx
-	subl %edi, %ecx
-	xorl %eax, %eax
-	rep stosb
-
-	movl %edx, boot_start_info
-	movl %ebp, boot_entry_tsc
-	movl %esi, boot_entry_tsc + 4
-	movl $boot_stack_top, %esp
 
 	lgdt boot_gdt_desc
 	ljmp $0x08, $1f
@@ -58,30 +46,6 @@ pvh_start32:
 	movl %eax, %ss
 	movl %eax, %fs
 	movl %eax, %gs
-
-	/* PML4[0] -> PDPT, PDPT[0..3] -> the four PDs. */
-	movl $boot_pdpt + (PTE_P | PTE_RW), boot_pml4
-	movl $boot_pd + (PTE_P | PTE_RW), %eax
-	movl $boot_pdpt, %edi
-	movl $4, %ecx
-2:	movl %eax, (%edi)
-	addl $4096, %eax
-	addl $8, %edi
-	loop 2b
-
-	/* 2048 PDEs of 2 MiB; the top GiB (MMIO hole) uncached. */
-	movl $boot_pd, %edi
-	xorl %ecx, %ecx
-3:	movl %ecx, %eax
-	shll $21, %eax
-	orl $(PTE_P | PTE_RW | PTE_PS), %eax
-	cmpl $1536, %ecx
-	jb 4f
-	orl $(PTE_PCD | PTE_PWT), %eax
-4:	movl %eax, (%edi, %ecx, 8)
-	incl %ecx
-	cmpl $2048, %ecx
-	jb 3b
 
 	movl %cr4, %eax
 	orl $0x20, %eax			/* PAE */
@@ -107,10 +71,17 @@ start64:
 	xorl %eax, %eax
 	movl %eax, %fs
 	movl %eax, %gs
+	/*
+	 * .bss is not cleared here: it is the part of the PT_LOAD segment past
+	 * p_filesz, which the ELF loader must zero (QEMU, Xen and fvmm do).
+	 * Clearing it again costs ~7 ms where supervisor code is emulated.
+	 */
 	movq $boot_stack_top, %rsp
+	movl %ebx, %edi			/* kmain(start_info_pa, entry_tsc) */
+	shlq $32, %rsi
+	movl %ebp, %ebp
+	orq %rbp, %rsi
 	xorl %ebp, %ebp
-	movl boot_start_info(%rip), %edi
-	movq boot_entry_tsc(%rip), %rsi
 	call kmain
 5:	cli
 	hlt
@@ -128,14 +99,39 @@ boot_gdt_desc:
 	.word boot_gdt_end - boot_gdt - 1
 	.long boot_gdt
 
-	.section .bss.pagetables, "aw", @nobits
+	/*
+	 * Identity maps of the low 4 GiB with 2 MiB pages, built by the
+	 * assembler rather than by code: code this early runs slowly on some
+	 * hypervisors.  boot_pd_wb/boot_pd_uc hold a write-back and an
+	 * uncached page directory per GiB; the bootstrap map uses write-back
+	 * below 3 GiB and uncached for the MMIO hole, and mm.c reuses them
+	 * for the final map wherever a GiB is all RAM or has none.
+	 */
+	.section .data.pagetables, "aw"
 	.balign 4096
 boot_pml4:
-	.skip 4096
+	.quad boot_pdpt + (PTE_P | PTE_RW)
+	.fill 511, 8, 0
 boot_pdpt:
-	.skip 4096
-boot_pd:
-	.skip 4 * 4096
+	.quad boot_pd_wb + 0 * 4096 + (PTE_P | PTE_RW)
+	.quad boot_pd_wb + 1 * 4096 + (PTE_P | PTE_RW)
+	.quad boot_pd_wb + 2 * 4096 + (PTE_P | PTE_RW)
+	.quad boot_pd_uc + 3 * 4096 + (PTE_P | PTE_RW)
+	.fill 508, 8, 0
+	.globl boot_pd_wb
+boot_pd_wb:
+	.set i, 0
+	.rept 2048
+	.quad (i << 21) | (PTE_P | PTE_RW | PTE_PS)
+	.set i, i + 1
+	.endr
+	.globl boot_pd_uc
+boot_pd_uc:
+	.set i, 0
+	.rept 2048
+	.quad (i << 21) | (PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT)
+	.set i, i + 1
+	.endr
 
 	.section .bss
 	.balign 16
@@ -144,9 +140,3 @@ boot_stack_bottom:
 	.skip BOOT_STACK_SIZE
 	.globl boot_stack_top
 boot_stack_top:
-	.balign 8
-boot_start_info:
-	.skip 4
-	.balign 8
-boot_entry_tsc:
-	.skip 8

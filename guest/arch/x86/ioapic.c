@@ -55,8 +55,5 @@ int ioapic_route_isa_irq(unsigned int irq, u8 vector, u32 dest_apic_id)
 	/* Destination first: the entry is live as soon as the mask clears. */
 	ioapic_write(base, IOAPIC_REDTBL(r.pin) + 1, dest_apic_id << 24);
 	ioapic_write(base, IOAPIC_REDTBL(r.pin), lo);
-	pr_info("irq: ISA IRQ %u -> IOAPIC %u pin %u (%s, %s) -> vector %#x\n",
-		irq, platform.ioapics[r.ioapic].id, r.pin,
-		r.level ? "level" : "edge", r.active_low ? "low" : "high", vector);
 	return 0;
 }

@@ -4,6 +4,7 @@
  */
 
 #include <apic.h>
+#include <desc.h>
 #include <errno.h>
 #include <io.h>
 #include <printk.h>
@@ -62,6 +63,21 @@ void lapic_eoi(void)
 	lapic_write(LAPIC_EOI, 0);
 }
 
+/* Reported once per boot: a storm of them must not flood the console. */
+static void lapic_error_irq(struct irq_regs *regs __unused)
+{
+	static bool reported;
+	u32 esr;
+
+	lapic_write(LAPIC_ESR, 0);	/* latch the current error bits */
+	esr = lapic_read(LAPIC_ESR);
+	if (!reported) {
+		reported = true;
+		pr_err("lapic: error interrupt on apic %u, ESR %#x\n",
+		       lapic_id(), esr);
+	}
+}
+
 /* Per-CPU register setup.  LINT0 stays masked: the 8259s are not used, and
  * an unmasked ExtINT LINT0 would let them inject interrupts behind our back. */
 static void lapic_setup(bool bsp)
@@ -94,12 +110,13 @@ int lapic_init_bsp(u32 table_base)
 	lapic_base = msr & APIC_BASE_ADDR_MASK;
 	if (lapic_base != table_base)
 		pr_warn("lapic: at %#llx, firmware table says %#x\n",
-			(unsigned long long)lapic_base, table_base);
+			lapic_base, table_base);
 	if (lapic_base < 0xc0000000ULL || lapic_base >= 0x100000000ULL) {
 		pr_err("lapic: base %#llx outside the uncached MMIO hole\n",
-		       (unsigned long long)lapic_base);
+		       lapic_base);
 		return -ERANGE;
 	}
+	irq_register(VEC_LAPIC_ERROR, lapic_error_irq);
 	lapic_setup(true);
 	return 0;
 }

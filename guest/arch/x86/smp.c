@@ -94,8 +94,8 @@ static void __attribute__((noreturn)) ap_main(struct cpu *c)
 
 static int alloc_stacks(struct cpu *c)
 {
-	void *stack = early_alloc(AP_STACK_SIZE, PAGE_SIZE);
-	void *ist = early_alloc(IST_STACK_SIZE, PAGE_SIZE);
+	void *stack = early_alloc_nozero(AP_STACK_SIZE, PAGE_SIZE);
+	void *ist = early_alloc_nozero(IST_STACK_SIZE, PAGE_SIZE);
 
 	if (!stack || !ist)
 		return -ENOMEM;
@@ -190,6 +190,6 @@ unsigned int smp_boot_aps(void)
 	}
 out:
 	pr_info("smp: %u of %u cpus online in %llu us\n", smp_online(),
-		nr_cpus, (unsigned long long)tsc_to_us(rdtsc() - start));
+		nr_cpus, tsc_to_us(rdtsc() - start));
 	return smp_online();
 }
