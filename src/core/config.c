@@ -10,7 +10,7 @@
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS,
 	OPT_SERIAL, OPT_NETDEV, OPT_DEVICE, OPT_HELP, OPT_VERSION,
-	OPT_VERBOSE, OPT_QUIET, OPT_QMP,
+	OPT_VERBOSE, OPT_QUIET, OPT_QMP, OPT_ROOT_PORTS,
 };
 
 static const struct option options[] = {
@@ -25,6 +25,7 @@ static const struct option options[] = {
 	{ "netdev",  required_argument, NULL, OPT_NETDEV },
 	{ "device",  required_argument, NULL, OPT_DEVICE },
 	{ "qmp",     required_argument, NULL, OPT_QMP },
+	{ "root-ports", required_argument, NULL, OPT_ROOT_PORTS },
 	{ "verbose", no_argument,       NULL, OPT_VERBOSE },
 	{ "quiet",   no_argument,       NULL, OPT_QUIET },
 	{ "help",    no_argument,       NULL, OPT_HELP },
@@ -48,12 +49,13 @@ void config_usage(FILE *out)
 "                       host network backend\n"
 "  --device DRIVER,...  a device, with QEMU's property names\n"
 "  --qmp unix:PATH      QMP control socket (QEMU's protocol)\n"
+"  --root-ports N       N hot-pluggable PCIe root ports rp1..rpN (0-%d)\n"
 "  --verbose / --quiet  more / fewer host messages on stderr\n"
 "  --help, --version\n"
 "\n"
 "Exit status: 0 when the guest powers off or resets, 1 on a host error,\n"
 "2 on a usage error, 3 when the guest crashes (register dump on stderr).\n",
-		VM_MAX_CPUS);
+		VM_MAX_CPUS, CONFIG_MAX_ROOT_PORTS);
 }
 
 static int parse_serial(const char *arg, struct vm_config *cfg)
@@ -145,6 +147,14 @@ static int config_option(int opt, const char *arg, struct vm_config *cfg)
 			return -EINVAL;
 		}
 		cfg->qmp = arg;
+		return 0;
+	case OPT_ROOT_PORTS:
+		if (parse_uint(arg, 0, CONFIG_MAX_ROOT_PORTS, &n)) {
+			pr_err("--root-ports: expected a number from 0 to %d, got '%s'",
+			       CONFIG_MAX_ROOT_PORTS, arg);
+			return -EINVAL;
+		}
+		cfg->nr_root_ports = n;
 		return 0;
 	case OPT_VERBOSE:
 		log_level = log_level < LOG_DEBUG ? log_level + 1 : LOG_DEBUG;

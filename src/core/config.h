@@ -8,6 +8,8 @@
 
 #define CONFIG_DEFAULT_MEM	(512ULL << 20)
 #define CONFIG_MIN_MEM		(16ULL << 20)
+/* Each port takes a bus-0 slot and a 4 KiB I/O window below 0xC000. */
+#define CONFIG_MAX_ROOT_PORTS	10
 
 enum config_result {
 	CONFIG_RUN = 0,		/* start the VM */

@@ -25,6 +25,7 @@ struct vm_config {
 	enum serial_mode serial;
 	const char *serial_path;
 	const char *qmp;		/* "unix:PATH" or NULL */
+	unsigned nr_root_ports;		/* --root-ports: rp1..rpN */
 	/* Raw "--netdev"/"--device" option strings, parsed by their owners. */
 	const char *netdev_opts[VM_MAX_OPTS];
 	unsigned nr_netdev_opts;

@@ -94,3 +94,69 @@ int opts_check_unused(struct opts *o)
 	}
 	return 0;
 }
+
+const char *opts_first_unused(const struct opts *o)
+{
+	for (unsigned i = 0; i < o->n; i++)
+		if (!o->kv[i].used)
+			return o->kv[i].key;
+	return NULL;
+}
+
+/* Copy s into the buffer at *off; NULL when it does not fit. */
+static const char *opts_store(struct opts *o, size_t *off, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p;
+
+	if (len > sizeof(o->buf) - *off)
+		return NULL;
+	p = o->buf + *off;
+	memcpy(p, s, len);
+	*off += len;
+	return p;
+}
+
+static size_t opts_used_len(const struct opts *o)
+{
+	const char *end = o->type ? o->type + strlen(o->type) + 1 : o->buf;
+
+	for (unsigned i = 0; i < o->n; i++) {
+		const char *v = o->kv[i].val + strlen(o->kv[i].val) + 1;
+
+		if (v > end)
+			end = v;
+	}
+	return end - o->buf;
+}
+
+int opts_init(struct opts *o, const char *what, const char *type)
+{
+	size_t off = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->what = what;
+	o->type = opts_store(o, &off, type);
+	return o->type ? 0 : -E2BIG;
+}
+
+int opts_add(struct opts *o, const char *key, const char *val)
+{
+	size_t off = opts_used_len(o);
+	const char *k, *v;
+
+	for (unsigned i = 0; i < o->n; i++)
+		if (!strcmp(o->kv[i].key, key))
+			return -EEXIST;
+	if (o->n == OPTS_MAX)
+		return -E2BIG;
+	k = opts_store(o, &off, key);
+	v = k ? opts_store(o, &off, val) : NULL;
+	if (!v)
+		return -E2BIG;
+	o->kv[o->n].key = k;
+	o->kv[o->n].val = v;
+	o->kv[o->n].used = false;
+	o->n++;
+	return 0;
+}

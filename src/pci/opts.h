@@ -31,5 +31,15 @@ const char *opts_get(struct opts *o, const char *key);
 /* "on"/"off" (also yes/no, true/false); def when absent; -EINVAL. */
 int opts_get_bool(struct opts *o, const char *key, bool def, bool *out);
 int opts_check_unused(struct opts *o);
+/* The first key no getter asked for, or NULL (no message printed). */
+const char *opts_first_unused(const struct opts *o);
+
+/*
+ * Build an option set without a string (QMP's device_add): type first,
+ * then key=value pairs.  Values may hold any byte (commas too).  -E2BIG
+ * when the buffer or the pair table is full, -EEXIST for a repeated key.
+ */
+int opts_init(struct opts *o, const char *what, const char *type);
+int opts_add(struct opts *o, const char *key, const char *val);
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/vm.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
+#include "pci/pci_bridge.h"
 
 /* Command bits a guest may change: I/O, memory, master, parity, SERR, INTx. */
 #define PCI_CMD_WMASK	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY |		\
@@ -197,7 +198,12 @@ static bool pci_bar_decodes(const struct pci_dev *pd, int bar, uint64_t addr)
 		limit = b->type == PCI_BAR_MEM32 ? GM_4G : 1ULL << 52;
 	}
 	/* Address 0 is "unassigned"; a BAR must not wrap past its space. */
-	return addr && addr < limit && b->size <= limit - addr;
+	if (!addr || addr >= limit || b->size > limit - addr)
+		return false;
+	/* Behind a bridge: only inside its windows, only while powered. */
+	return !pd->parent ||
+	       pci_bridge_forwards(pd->parent->bridge, pd, b->type, addr,
+				   b->size);
 }
 
 static struct bus *pci_bar_bus(struct pci_dev *pd, int bar)
@@ -265,13 +271,14 @@ void pci_unmap_bars(struct pci_dev *pd)
 
 /*
  * With pd->intx_lock held: push the effective line state out.  INTx is
- * silent while disabled in the command register or while MSI-X is on.
+ * silent while disabled in the command register, while MSI-X is on, and
+ * while the device is out of reach (its slot powered off or left).
  */
 static void pci_intx_sync(struct pci_dev *pd)
 {
 	uint16_t cmd = pci_get_reg(pd, PCI_COMMAND, 2);
 	bool want = pd->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE) &&
-		    !msix_enabled(pd->msix);
+		    !msix_enabled(pd->msix) && pci_dev_reachable(pd);
 
 	if (want == pd->intx_asserted)
 		return;
@@ -298,10 +305,51 @@ void pci_set_irq(struct pci_dev *pd, bool level)
 	pthread_mutex_unlock(&pd->intx_lock);
 }
 
-bool pci_bus_master(const struct pci_dev *pd)
+static bool pci_master_bit(const struct pci_dev *pd)
 {
 	return __atomic_load_n(&pd->cfg[PCI_COMMAND], __ATOMIC_RELAXED) &
 	       PCI_COMMAND_MASTER;
+}
+
+bool pci_dev_reachable(const struct pci_dev *pd)
+{
+	const struct pci_bridge *br;
+
+	for (; pd->parent; pd = pd->parent) {
+		br = pd->parent->bridge;
+		if (__atomic_load_n(&br->child, __ATOMIC_ACQUIRE) != pd ||
+		    !__atomic_load_n(&br->child_on, __ATOMIC_ACQUIRE))
+			return false;
+	}
+	return true;
+}
+
+void pci_intx_resync(struct pci_dev *pd)
+{
+	pthread_mutex_lock(&pd->intx_lock);
+	pci_intx_sync(pd);
+	pthread_mutex_unlock(&pd->intx_lock);
+}
+
+bool pci_bus_master(const struct pci_dev *pd)
+{
+	if (!pci_dev_reachable(pd))
+		return false;
+	/* DMA and MSI go upstream through every bridge on the way. */
+	for (; pd; pd = pd->parent)
+		if (!pci_master_bit(pd))
+			return false;
+	return true;
+}
+
+unsigned pci_intx_gsi(const struct pci_dev *pd, unsigned pin)
+{
+	unsigned p = pin - 1;
+
+	/* PCI-to-PCI bridge spec: pin' = (pin + device number) mod 4. */
+	for (; pd->parent; pd = pd->parent)
+		p = (p + PCI_SLOT(pd->devfn)) & 3;
+	return PCI_INTX_GSI(PCI_SLOT(pd->devfn), p);
 }
 
 /* ---- configuration cycles ---- */
@@ -400,6 +448,8 @@ static int pci_dev_check(struct pci_dev *pd, const struct pci_dev_state *s,
 
 		if (o == PCI_STATUS)
 			ro &= ~PCI_STATUS_INTERRUPT;
+		if (pd->ops && pd->ops->dynamic_bits)
+			ro &= ~pd->ops->dynamic_bits(pd, o);
 		if ((s->cfg[o] ^ pd->cfg_reset[o]) & ro) {
 			snprintf(err, errlen,
 				 "pci-dev %s: read-only config byte 0x%x is 0x%02x, expected 0x%02x",

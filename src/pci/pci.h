@@ -24,10 +24,17 @@
  * back ~(size - 1) | flags) and the region is (un)mapped on vm->pio/vm->mmio
  * whenever the command register or a BAR register changes.
  *
+ * Buses behind PCI-to-PCI bridges (PCIe root ports, pci_bridge.h): a device
+ * there has pd->parent set to its bridge; it decodes its BARs only inside
+ * the bridge's windows, reaches the guest's DMA only while the bridge masters,
+ * and its INTx is swizzled at the bridge as the PCI-to-PCI bridge spec says.
+ *
  * Locking: configuration accesses from the guest arrive through
  * pci_host_pio() on a vCPU thread with the host lock held and no bus lock, so
  * mapping changes may register regions.  Order: host lock, then a device's
- * own lock, then its MSI-X lock.
+ * own lock, then its MSI-X lock.  The host lock is recursive: a root port
+ * that resets the device in its slot (power off) runs that device's reset,
+ * which takes the host lock again.
  */
 
 struct vm;
@@ -58,6 +65,7 @@ struct pci_host;
 #define PCI_FUNC(devfn)		((devfn) & 7)
 
 #define PCI_CLASS_BRIDGE_HOST	0x0600
+#define PCI_CLASS_BRIDGE_P2P	0x0604
 #define PCI_CLASS_NETWORK_ETHERNET 0x0200
 
 /* The host bridge 00.0. */
@@ -78,6 +86,7 @@ struct pci_bar {
 };
 
 struct pci_dev;
+struct pci_bridge;
 
 struct pci_dev_ops {
 	/*
@@ -90,6 +99,12 @@ struct pci_dev_ops {
 	/* Optional.  BAR bar was (un)mapped; addr is valid when mapped. */
 	void (*bar_moved)(struct pci_dev *pd, int bar, bool mapped,
 			  uint64_t addr);
+	/*
+	 * Optional.  Read-only bits of config byte off that the device
+	 * changes by itself (a slot's presence), which a loaded image may
+	 * hold differently from the reset image.
+	 */
+	uint8_t (*dynamic_bits)(const struct pci_dev *pd, unsigned off);
 };
 
 struct pci_dev {
@@ -106,6 +121,8 @@ struct pci_dev {
 	uint8_t cfg_reset[PCI_CFG_SIZE];	/* image restored on reset */
 	struct pci_bar bars[PCI_NR_BARS];
 	struct msix *msix;
+	struct pci_dev *parent;		/* upstream bridge; NULL on bus 0 */
+	struct pci_bridge *bridge;	/* set on PCI-to-PCI bridges */
 	unsigned cap_next;		/* capability space allocator */
 	unsigned cap_last;		/* last capability, to link the next */
 
@@ -159,7 +176,18 @@ void pci_update_bars(struct pci_dev *pd);
 void pci_unmap_bars(struct pci_dev *pd);
 /* Level of the device's INTx line; shared GSIs are OR-ed by the host. */
 void pci_set_irq(struct pci_dev *pd, bool level);
+/*
+ * May the device master the bus (DMA, MSI)?  Its own Bus Master Enable and
+ * every upstream bridge's; false while its slot is powered off or after it
+ * left its slot.  Any thread.
+ */
 bool pci_bus_master(const struct pci_dev *pd);
+/* Guest config cycles and BARs reach it (bus 0, or powered in its slot). */
+bool pci_dev_reachable(const struct pci_dev *pd);
+/* Reachability changed: INTx follows (a device out of reach is quiet). */
+void pci_intx_resync(struct pci_dev *pd);
+/* IOAPIC pin of INTx pin (1 = INTA) after the swizzle of every bridge. */
+unsigned pci_intx_gsi(const struct pci_dev *pd, unsigned pin);
 /* Back to the creation-time image: config space, mappings, INTx low. */
 void pci_dev_reset(struct pci_dev *pd);
 
@@ -191,9 +219,16 @@ int pci_host_add(struct pci_host *h, struct pci_dev *pd, int slot);
 void pci_host_remove(struct pci_host *h, struct pci_dev *pd);
 /* The bridge's struct device (state: the 0xCF8 latch), for vm_add_device. */
 struct device *pci_host_device(struct pci_host *h);
+/*
+ * The function a configuration cycle to bus/devfn reaches, or NULL (master
+ * abort): bus 0 directly, other buses through the first bridge whose
+ * secondary..subordinate range claims them.  With the host lock held.
+ */
 struct pci_dev *pci_host_find(struct pci_host *h, unsigned bus,
 			      unsigned devfn);
-/* Serialise with guest configuration cycles (host lock). */
+/* Every function on bus 0 (NULL gaps), for enumeration; host lock held. */
+struct pci_dev *pci_host_dev(struct pci_host *h, unsigned devfn);
+/* Serialise with guest configuration cycles (host lock, recursive). */
 void pci_host_lock(struct pci_host *h);
 void pci_host_unlock(struct pci_host *h);
 
@@ -208,6 +243,11 @@ int pci_intx_routes(struct vm *vm, struct pci_intx_route *out, int max);
  * print one line and return -EINVAL (bad options) or -errno.
  */
 int pci_machine_init(struct vm *vm);
+/*
+ * --root-ports N: root ports rp1..rpN with default windows, on the first
+ * free bus-0 slots.  -EINVAL (name taken), -errno.
+ */
+int root_ports_create(struct vm *vm, unsigned n);
 /*
  * After every device was destroyed (end of vm_destroy): close the netdevs
  * and free the host bridge.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The PCI host bridge: configuration mechanism #1 on ports 0xCF8/0xCFC,
- * bus 0 slots, firmware-style BAR assignment and shared INTx lines.
+ * bus 0 slots, routing to the buses behind root ports, firmware-style BAR
+ * and window assignment and shared INTx lines.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,26 +13,17 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/vm.h"
+#include "pci/hotplug.h"
 #include "pci/pci.h"
+#include "pci/pci_bridge.h"
+#include "pci/pci_host.h"
+#include "pci/root_port.h"
 
 #define PCI_CONFIG_ADDRESS	0xCF8
 #define PCI_CONFIG_DATA		0xCFC
 #define PCI_CFG_ENABLE		0x80000000U
 /* Bits 30:24 are reserved (read as 0), 1:0 are always 0. */
 #define PCI_CFG_ADDR_MASK	0x80FFFFFCU
-
-struct pci_host {
-	struct vm *vm;
-	struct device dev;		/* "pci-host": the address latch */
-	pthread_mutex_t lock;		/* configuration cycles */
-	uint32_t cfg_addr;
-	struct pci_dev bridge;
-	struct pci_dev *devs[256];	/* bus 0, by devfn */
-	uint64_t mmio_next;
-	uint32_t io_next;
-	pthread_mutex_t intx_lock;
-	unsigned intx_count[4];		/* devices asserting GSI 16 + i */
-};
 
 /* ---- registers: configuration mechanism #1 ---- */
 
@@ -45,13 +37,26 @@ void pci_host_unlock(struct pci_host *h)
 	pthread_mutex_unlock(&h->lock);
 }
 
+struct pci_dev *pci_host_dev(struct pci_host *h, unsigned devfn)
+{
+	return devfn < 256 ? h->devs[devfn] : NULL;
+}
+
 struct pci_dev *pci_host_find(struct pci_host *h, unsigned bus,
 			      unsigned devfn)
 {
-	/* Buses behind bridges come with PCIe root ports. */
-	if (bus != 0 || devfn > 255)
+	struct pci_dev *pd;
+
+	if (bus > 255 || devfn > 255)
 		return NULL;
-	return h->devs[devfn];
+	if (bus == 0)
+		return h->devs[devfn];
+	/* Bridges sit on bus 0 only; the first one claiming the bus wins. */
+	for (unsigned i = 0; i < 256; i++)
+		if (h->devs[i] && h->devs[i]->bridge &&
+		    pci_bridge_route(h->devs[i]->bridge, bus, devfn, &pd))
+			return pd;
+	return NULL;
 }
 
 static void pci_host_data(struct pci_host *h, uint16_t port, uint8_t *data,
@@ -105,7 +110,7 @@ void pci_host_intx_update(struct pci_dev *pd, bool level)
 
 	if (!h || pin < 1 || pin > 4)
 		return;
-	gsi = PCI_INTX_GSI(PCI_SLOT(pd->devfn), pin - 1);
+	gsi = pci_intx_gsi(pd, pin);
 	i = gsi - PCI_INTX_FIRST_GSI;
 	pthread_mutex_lock(&h->intx_lock);
 	if (level)
@@ -142,26 +147,23 @@ int pci_intx_routes(struct vm *vm, struct pci_intx_route *out, int max)
 
 /* ---- device placement ---- */
 
-static int pci_assign_bar(struct pci_host *h, struct pci_dev *pd, int i)
+int pci_assign_bar(struct pci_dev *pd, int i, struct pci_space *s)
 {
 	struct pci_bar *b = &pd->bars[i];
 	unsigned off = PCI_BASE_ADDRESS_0 + 4 * i;
 	uint32_t lo = pci_get_reg(pd, off, 4);
-	uint64_t base, span;
+	uint64_t base, span = b->size;
 
+	/* Whole pages for memory, so that no two BARs share one. */
+	if (b->type != PCI_BAR_IO)
+		span = MAX(b->size, GM_PAGE_SIZE);
+	base = ALIGN_UP(s->next, span);
+	if (base < s->next || base > s->end || span > s->end - base)
+		return -ENOSPC;
+	s->next = base + span;
 	if (b->type == PCI_BAR_IO) {
-		base = ALIGN_UP((uint64_t)h->io_next, b->size);
-		if (base + b->size > PCI_IOPORT_END)
-			return -ENOSPC;
-		h->io_next = base + b->size;
 		lo = (lo & ~PCI_BASE_ADDRESS_IO_MASK) | (uint32_t)base;
 	} else {
-		/* Whole pages, so that no two BARs share one. */
-		span = MAX(b->size, GM_PAGE_SIZE);
-		base = ALIGN_UP(h->mmio_next, span);
-		if (base + span > PCI_MMIO_END)
-			return -ENOSPC;
-		h->mmio_next = base + span;
 		lo = (lo & ~PCI_BASE_ADDRESS_MEM_MASK) | (uint32_t)base;
 		if (b->type == PCI_BAR_MEM64)
 			le_write(&pd->cfg[off + 4], 4, base >> 32);
@@ -172,6 +174,8 @@ static int pci_assign_bar(struct pci_host *h, struct pci_dev *pd, int i)
 
 static int pci_host_place(struct pci_host *h, struct pci_dev *pd)
 {
+	struct pci_space io = { h->io_next, PCI_IOPORT_END };
+	struct pci_space mem = { h->mmio_next, PCI_MMIO_END };
 	uint16_t cmd = pci_get_reg(pd, PCI_COMMAND, 2);
 	unsigned pin = pd->cfg[PCI_INTERRUPT_PIN];
 	int ret;
@@ -179,17 +183,66 @@ static int pci_host_place(struct pci_host *h, struct pci_dev *pd)
 	for (int i = 0; i < PCI_NR_BARS; i++) {
 		if (pd->bars[i].type == PCI_BAR_UNUSED)
 			continue;
-		ret = pci_assign_bar(h, pd, i);
+		ret = pci_assign_bar(pd, i, pd->bars[i].type == PCI_BAR_IO ?
+					    &io : &mem);
 		if (ret)
 			return ret;
 		cmd |= pd->bars[i].type == PCI_BAR_IO ? PCI_COMMAND_IO :
 							PCI_COMMAND_MEMORY;
 	}
+	h->io_next = io.next;
+	h->mmio_next = mem.next;
 	le_write(&pd->cfg[PCI_COMMAND], 2, cmd);
 	if (pin >= 1 && pin <= 4)
-		pd->cfg[PCI_INTERRUPT_LINE] =
-			PCI_INTX_GSI(PCI_SLOT(pd->devfn), pin - 1);
+		pd->cfg[PCI_INTERRUPT_LINE] = pci_intx_gsi(pd, pin);
 	return 0;
+}
+
+int pci_host_alloc_mmio(struct pci_host *h, uint64_t size, uint64_t *base)
+{
+	uint64_t b;
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&h->lock);
+	/* Windows are size-aligned (at least the 1 MiB granularity). */
+	b = ALIGN_UP(h->mmio_next, MAX(size, 1ULL << 20));
+	if (b < PCI_MMIO_END && size <= PCI_MMIO_END - b) {
+		h->mmio_next = b + size;
+		*base = b;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+int pci_host_alloc_bridge_io(struct pci_host *h, uint64_t size,
+			     uint64_t *base)
+{
+	uint64_t b;
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&h->lock);
+	b = ALIGN_UP((uint64_t)h->bridge_io_next, 0x1000);
+	if (b < PCI_BRIDGE_IO_END && size <= PCI_BRIDGE_IO_END - b) {
+		h->bridge_io_next = b + size;
+		*base = b;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+int pci_host_add_port(struct pci_host *h, struct pci_root_port *rp)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->nr_ports < PCI_MAX_ROOT_PORTS) {
+		h->ports[h->nr_ports++] = rp;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
 }
 
 int pci_host_add(struct pci_host *h, struct pci_dev *pd, int slot)
@@ -228,8 +281,13 @@ unlock:
 void pci_host_remove(struct pci_host *h, struct pci_dev *pd)
 {
 	pthread_mutex_lock(&h->lock);
-	if (h->devs[pd->devfn] == pd)
+	if (pd->parent) {
+		/* Normally gone from its slot already (hotplug.c); teardown. */
+		if (pd->parent->bridge->child == pd)
+			pci_bridge_set_child(pd->parent->bridge, NULL, false);
+	} else if (h->devs[pd->devfn] == pd) {
 		h->devs[pd->devfn] = NULL;
+	}
 	pci_unmap_bars(pd);
 	pthread_mutex_unlock(&h->lock);
 	pci_set_irq(pd, false);
@@ -310,14 +368,19 @@ static const struct device_ops pci_host_ops = {
 int pci_host_create(struct vm *vm)
 {
 	struct pci_host *h = calloc(1, sizeof(*h));
+	pthread_mutexattr_t attr;
 
 	if (!h)
 		return -ENOMEM;
 	h->vm = vm;
-	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&h->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_init(&h->intx_lock, NULL);
 	h->mmio_next = PCI_MMIO_BASE;
 	h->io_next = PCI_IOPORT_BASE;
+	h->bridge_io_next = PCI_BRIDGE_IO_BASE;
 	snprintf(h->dev.id, sizeof(h->dev.id), "pci-host");
 	h->dev.ops = &pci_host_ops;
 	h->dev.vm = vm;
@@ -344,6 +407,10 @@ void pci_host_destroy(struct vm *vm)
 	if (!h)
 		return;
 	vm_remove_device(vm, &h->dev);	/* in case it was never destroyed */
+	/* After every device: the ones behind root ports pointed at them. */
+	pci_hotplug_free(h);
+	for (unsigned i = 0; i < h->nr_ports; i++)
+		root_port_free(h->ports[i]);
 	vm->pci = NULL;
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->intx_lock);
