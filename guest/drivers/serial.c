@@ -49,6 +49,7 @@
 static u8 rx_ring[RX_RING_SIZE];
 static volatile unsigned int rx_head, rx_tail;
 static bool rx_irq_on;
+static void (*idle_fn)(void);
 
 static inline void uart_out(unsigned int reg, u8 v)
 {
@@ -204,6 +205,31 @@ int serial_getc_wait(void)
 			irq_enable();
 			return c;
 		}
+		if (idle_fn) {
+			irq_enable();
+			idle_fn();
+			continue;
+		}
 		safe_halt();
 	}
+}
+
+/*
+ * Work for the shell's CPU while it waits for input, instead of hlt (the
+ * network poller when there is no spare CPU).  fn must return soon after
+ * serial_input_pending() turns true.  Needs the RX interrupt: without it
+ * input is only seen by polling the UART, which fn may not do.
+ */
+int serial_set_idle(void (*fn)(void))
+{
+	if (!rx_irq_on)
+		return -ENODEV;
+	idle_fn = fn;
+	return 0;
+}
+
+/* Input is waiting in the ring.  Plain memory reads: ring-3 safe. */
+bool serial_input_pending(void)
+{
+	return rx_head != rx_tail;
 }

@@ -8,10 +8,18 @@
  * device has put it in the used ring.
  *
  * Interrupts (MSI-X): entry 0 for configuration changes (link, announce,
- * DEVICE_NEEDS_RESET), entry 1 for the receive and control queues.  The
- * transmit queue has no vector: completed slots are reclaimed when the
- * free list runs dry.  The whole receive -> stack -> transmit path runs in
- * the queue interrupt, with one transmit kick per batch.
+ * DEVICE_NEEDS_RESET), always handled in ring 0 on the boot CPU; entry 1
+ * for the queues.  Transmit completions normally do not interrupt: slots
+ * are reclaimed when the free list runs dry.
+ *
+ * Two ways to run the data path:
+ *  - polled (net/poll.c, when a CPU is free): the receive -> stack ->
+ *    transmit path runs in ring 3 on the poller's CPU, natively even on
+ *    kvm_pvm; the queue interrupt only wakes that CPU, kicks go through
+ *    MMIO (no port I/O in ring 3), and a full transmit ring holds receive
+ *    processing back instead of dropping replies;
+ *  - interrupt driven: the same path in the queue interrupt handler, in
+ *    ring 0, with one transmit kick per batch.
  *
  * Features: VERSION_1 (required), MAC, STATUS, CTRL_VQ, GUEST_ANNOUNCE,
  * EVENT_IDX, and STANDBY whenever offered.  No offloads (the stack makes
@@ -23,7 +31,9 @@
 #include <mm.h>
 #include <net.h>
 #include <printk.h>
+#include <smp.h>
 #include <string.h>
+#include <user.h>
 #include <virtio.h>
 #include <x86.h>
 
@@ -91,7 +101,13 @@ struct vnet {
 	bool has_ctrl;
 	bool ready;
 	bool announce_busy;	/* ANNOUNCE_ACK in flight */
-	u64 cfg_irqs, q_irqs, announces, rx_refills;
+	bool polled;		/* a ring-3 poller owns the queues */
+	bool tx_stalled;	/* polled, and the transmit ring is full */
+	bool cfg_defer;		/* config interrupts hit the poller's CPU */
+	unsigned int poll_cpu;
+	u32 cfg_apic;		/* where configuration interrupts go */
+	struct kwork cfg_work;
+	u64 cfg_irqs, q_irqs, announces, announce_errors, tx_stalls;
 };
 
 static struct vnet vnets[VNET_MAX];
@@ -157,18 +173,19 @@ static int vnet_ctrl_send(struct vnet *n, u8 cls, u8 cmd)
 	return 0;
 }
 
-static void vnet_ctrl_poll(struct vnet *n)
+/* Completed control commands; runs in ring 3 when polled: no printing. */
+static unsigned int vnet_ctrl_reap(struct vnet *n)
 {
+	unsigned int done = 0;
 	u32 id, len;
 
-	do {
-		while (virtq_get_used(&n->ctlq, &id, &len)) {
-			n->announce_busy = false;
-			if (n->ctl_buf[2] != VNET_CTRL_OK)
-				printf("%s: announce ack refused (%u)\n",
-				       n->nif.name, n->ctl_buf[2]);
-		}
-	} while (!virtq_arm(&n->ctlq));
+	while (virtq_get_used(&n->ctlq, &id, &len)) {
+		done++;
+		n->announce_busy = false;
+		if (n->ctl_buf[2] != VNET_CTRL_OK)
+			n->announce_errors++;
+	}
+	return done;
 }
 
 /* GUEST_ANNOUNCE: gratuitous ARP first, then tell the device it is done. */
@@ -221,35 +238,143 @@ static void vnet_check(struct netif *nif)
 
 /* ---- receive ---- */
 
-static void vnet_rx_poll(struct vnet *n)
+static void vnet_tx_reclaim(struct vnet *n);
+
+/*
+ * A transmit slot for the reply a frame may cause (reclaiming if needed).
+ * Without one the poller waits for the device to send: it may then sleep
+ * until a transmit completion interrupts (vnet_arm), which leaves the CPU
+ * to the host thread that has to do the sending.
+ */
+static bool vnet_tx_room(struct vnet *n)
+{
+	if (!n->tx_nfree)
+		vnet_tx_reclaim(n);
+	if (!n->tx_nfree) {
+		if (!n->tx_stalled)
+			n->tx_stalls++;
+		n->tx_stalled = true;
+		return false;
+	}
+	if (n->tx_stalled) {
+		n->tx_stalled = false;
+		virtq_quiet(&n->txq);
+	}
+	return true;
+}
+
+/*
+ * Every frame the device has returned goes through the stack, and its slot
+ * straight back to the ring.  Returns how many there were.  Ring-3 safe.
+ *
+ * With hold set (polled), a full transmit ring stops the batch: the rest
+ * wait in the receive ring (and behind it the backend) until the device
+ * has sent some replies, instead of their replies being dropped.  The
+ * interrupt path cannot wait (transmit completions do not interrupt), so
+ * there a reply without room is dropped and counted.
+ */
+static unsigned int vnet_rx_batch(struct vnet *n, bool hold)
 {
 	struct virtq *vq = &n->rxq;
 	unsigned int done = 0;
 	u32 id, len;
 
-	do {
-		while (virtq_get_used(vq, &id, &len)) {
-			if (id >= vq->size) {
-				n->nif.st.rx_errors++;	/* device bug: slot lost */
-				continue;
-			}
-			if (len < VNET_HDR_LEN + ETH_HLEN || len > VNET_BUF_SIZE)
-				n->nif.st.rx_errors++;
-			else
-				netif_rx(&n->nif, slot(n->rx_bufs, id) + VNET_HDR_LEN,
-					 len - VNET_HDR_LEN);
-			virtq_post(vq, id);
-			/* Give slots back (and send replies) during long bursts. */
-			if (++done % VNET_RX_REFILL_BATCH == 0) {
-				virtq_publish(vq);
-				virtq_kick(vq);
-				netif_tx_flush(&n->nif);
-			}
+	for (;;) {
+		if (hold && !vnet_tx_room(n))
+			break;
+		if (!virtq_get_used(vq, &id, &len))
+			break;
+		if (id >= vq->size) {
+			n->nif.st.rx_errors++;	/* device bug: slot lost */
+			continue;
 		}
+		if (len < VNET_HDR_LEN + ETH_HLEN || len > VNET_BUF_SIZE)
+			n->nif.st.rx_errors++;
+		else
+			netif_rx(&n->nif, slot(n->rx_bufs, id) + VNET_HDR_LEN,
+				 len - VNET_HDR_LEN);
+		virtq_post(vq, id);
+		/* Give slots back (and send replies) during long bursts. */
+		if (++done % VNET_RX_REFILL_BATCH == 0) {
+			virtq_publish(vq);
+			virtq_kick(vq);
+			netif_tx_flush(&n->nif);
+		}
+	}
+	if (done) {
 		virtq_publish(vq);
 		virtq_kick(vq);
-	} while (!virtq_arm(vq));
-	n->rx_refills += done;
+	}
+	return done;
+}
+
+/* ---- polling (net.c runs this loop in ring 3 on a CPU of its own) ---- */
+
+static int vnet_poll(struct netif *nif)
+{
+	struct vnet *n = nif->priv;
+	unsigned int done = 0;
+
+	spin_lock(&nif->lock);
+	if (n->ready && !nif->broken) {
+		done = vnet_rx_batch(n, true);
+		if (n->has_ctrl)
+			done += vnet_ctrl_reap(n);
+		netif_tx_flush(nif);
+	}
+	spin_unlock(&nif->lock);
+	return done;
+}
+
+/* Interrupt on the next completion; false if one is already there. */
+static bool vnet_arm(struct netif *nif)
+{
+	struct vnet *n = nif->priv;
+	bool quiet = true;
+
+	spin_lock(&nif->lock);
+	if (n->ready && !nif->broken) {
+		/* Stalled, frames are known to wait: wake for the slots. */
+		if (n->tx_stalled)
+			quiet = virtq_arm(&n->txq);
+		else
+			quiet = virtq_arm(&n->rxq);
+		if (n->has_ctrl)
+			quiet = virtq_arm(&n->ctlq) && quiet;
+	}
+	spin_unlock(&nif->lock);
+	return quiet;
+}
+
+/*
+ * Hand the queues to a poller on the CPU with apic_id: queue interrupts go
+ * there and only wake it (a bare entry, no C handler: user.c), and kicks
+ * use MMIO, since ring 3 may not do port I/O.  Configuration interrupts
+ * stay with ring 0 here.
+ */
+static int vnet_set_poller(struct netif *nif, unsigned int cpu)
+{
+	u32 apic_id = cpus[cpu].apic_id;
+	struct vnet *n = nif->priv;
+	struct virtq *qs[] = { &n->rxq, &n->txq, &n->ctlq };
+	unsigned int i;
+	u64 flags;
+	int ret;
+
+	if (n->q_entry == n->cfg_entry || !n->txq.notify_addr ||
+	    !n->rxq.notify_addr || (n->has_ctrl && !n->ctlq.notify_addr))
+		return -ENODEV;
+	flags = netif_lock(nif);
+	for (i = 0; i < ARRAY_SIZE(qs); i++)
+		qs[i]->notify_pio = false;
+	n->polled = true;
+	n->poll_cpu = cpu;
+	n->cfg_defer = apic_id == n->cfg_apic;
+	ret = user_wake_vector(n->q_vec);
+	if (!ret)
+		ret = msix_route(&n->vp.msix, n->q_entry, n->q_vec, apic_id);
+	netif_unlock(nif, flags);
+	return ret;
 }
 
 /* ---- transmit ---- */
@@ -331,17 +456,24 @@ static int vnet_corrupt(struct netif *nif)
 
 /* ---- interrupts ---- */
 
+/* Interrupt mode: the whole receive path runs here, in ring 0. */
 static void vnet_queue_irq(void *ctx)
 {
 	struct vnet *n = ctx;
 
+	/* Polled: the interrupt only woke the poller's CPU. */
+	if (n->polled)
+		return;
 	spin_lock(&n->nif.lock);
 	n->q_irqs++;
 	if (n->ready && !n->nif.broken) {
-		vnet_rx_poll(n);
-		if (n->has_ctrl)
-			vnet_ctrl_poll(n);
-		netif_tx_flush(&n->nif);
+		do {
+			vnet_rx_batch(n, false);
+			if (n->has_ctrl)
+				vnet_ctrl_reap(n);
+			netif_tx_flush(&n->nif);
+		} while (!virtq_arm(&n->rxq) ||
+			 (n->has_ctrl && !virtq_arm(&n->ctlq)));
 		/* One vector for everything: look at the config too. */
 		if (n->q_entry == n->cfg_entry)
 			vnet_check(&n->nif);
@@ -349,12 +481,30 @@ static void vnet_queue_irq(void *ctx)
 	spin_unlock(&n->nif.lock);
 }
 
+/* Deferred configuration work, in ring 0 with interrupts on (user.c). */
+static void vnet_config_work(struct kwork *w)
+{
+	struct vnet *n = (struct vnet *)((u8 *)w - offsetof(struct vnet, cfg_work));
+	u64 flags = netif_lock(&n->nif);
+
+	vnet_check(&n->nif);
+	netif_unlock(&n->nif, flags);
+}
+
 static void vnet_config_irq(void *ctx)
 {
 	struct vnet *n = ctx;
 
-	spin_lock(&n->nif.lock);
 	n->cfg_irqs++;
+	/*
+	 * The poller runs in ring 3 on this very CPU and may hold the lock
+	 * right now: leave the work to ring 0 when it next yields.
+	 */
+	if (n->cfg_defer) {
+		kwork_queue(n->poll_cpu, &n->cfg_work);
+		return;
+	}
+	spin_lock(&n->nif.lock);
 	vnet_check(&n->nif);
 	spin_unlock(&n->nif.lock);
 }
@@ -386,15 +536,16 @@ static void vnet_show(struct netif *nif)
 	struct vnet *n = nif->priv;
 	const struct pci_dev *pd = n->pd;
 
-	printf("    pci %02x:%02x.%u %04x:%04x, status %#x, msix vectors %#x/%#x, notify %s\n",
+	printf("    pci %02x:%02x.%u %04x:%04x, status %#x, msix vectors %#x/%#x, notify %s, %s\n",
 	       pd->bus, pd->dev, pd->fn, pd->vendor, pd->device,
 	       n->ready ? vp_get_status(&n->vp) : 0, n->cfg_vec, n->q_vec,
-	       n->txq.notify_port ? "pio" : "mmio");
+	       n->txq.notify_pio ? "pio" : "mmio",
+	       n->polled ? "polled in ring 3" : "interrupt driven");
 	vnet_show_features(n);
-	printf("    queues rx %u tx %u (%u free) ctrl %u; irqs config %llu queue %llu; announces %llu\n",
-	       n->rxq.size, n->txq.size, n->tx_nfree,
+	printf("    queues rx %u tx %u (%u free, %llu stalls) ctrl %u; irqs config %llu queue %llu; announces %llu (%llu refused)\n",
+	       n->rxq.size, n->txq.size, n->tx_nfree, n->tx_stalls,
 	       n->has_ctrl ? n->ctlq.size : 0, n->cfg_irqs, n->q_irqs,
-	       n->announces);
+	       n->announces, n->announce_errors);
 }
 
 static const struct netif_ops vnet_ops = {
@@ -404,6 +555,9 @@ static const struct netif_ops vnet_ops = {
 	.check = vnet_check,
 	.show = vnet_show,
 	.corrupt = vnet_corrupt,
+	.poll = vnet_poll,
+	.arm = vnet_arm,
+	.set_poller = vnet_set_poller,
 };
 
 /* ---- bring-up (virtio 3.1.1) ---- */
@@ -427,6 +581,8 @@ static int vnet_setup_irqs(struct vnet *n)
 	n->cfg_vec = irq_vector_alloc(vnet_config_irq, n);
 	if (n->cfg_vec < 0)
 		return n->cfg_vec;
+	n->cfg_apic = apic;
+	n->cfg_work.fn = vnet_config_work;
 	return msix_route(&n->vp.msix, n->cfg_entry, n->cfg_vec, apic);
 }
 
@@ -439,8 +595,9 @@ static int vnet_setup_queues(struct vnet *n)
 			     n->q_entry, ev);
 	if (ret)
 		return ret;
+	/* Transmit completions are quiet, unless a stalled poller asks. */
 	ret = vp_setup_queue(&n->vp, &n->txq, VNET_TXQ, VNET_QSIZE_MAX,
-			     VIRTIO_NO_VECTOR, ev);
+			     n->q_entry, ev);
 	if (ret)
 		return ret;
 	if (!n->has_ctrl)

@@ -204,24 +204,30 @@ u16 vp_cfg_read16(struct virtio_pci *vp, u32 off)
 	return off + 2 <= vp->device_len ? rd16(vp->device + off) : 0;
 }
 
-/* Where this queue's kicks go: its 2-byte slot must lie in the area. */
+/*
+ * Where this queue's kicks can go: the I/O slot and the MMIO slot, each
+ * only if it lies inside its area.  The port is used by default (cheaper
+ * exit); ring-3 code, which may not do port I/O, switches to MMIO.
+ */
 static int queue_notify_target(struct virtio_pci *vp, struct virtq *vq)
 {
 	u32 noff = rd16(vp->common + VC_Q_NOFF);
 	u64 at;
 
+	vq->notify_port = 0;
+	vq->notify_addr = 0;
 	if (vp->notify_port) {
 		at = (u64)noff * vp->notify_port_mult;
-		if (at + 2 <= vp->notify_port_len) {
+		if (at + 2 <= vp->notify_port_len)
 			vq->notify_port = vp->notify_port + at;
-			return 0;
-		}
 	}
-	at = (u64)noff * vp->notify_mult;
-	if (!vp->notify || at + 2 > vp->notify_len)
-		return -ENODEV;
-	vq->notify_addr = vp->notify + at;
-	return 0;
+	if (vp->notify) {
+		at = (u64)noff * vp->notify_mult;
+		if (at + 2 <= vp->notify_len)
+			vq->notify_addr = vp->notify + at;
+	}
+	vq->notify_pio = vq->notify_port != 0;
+	return vq->notify_port || vq->notify_addr ? 0 : -ENODEV;
 }
 
 int vp_setup_queue(struct virtio_pci *vp, struct virtq *vq, u16 index,

@@ -48,7 +48,7 @@ void virtq_publish(struct virtq *vq)
 void virtq_notify(struct virtq *vq)
 {
 	vq->kicked_idx = vq->avail_idx;
-	if (vq->notify_port)
+	if (vq->notify_pio)
 		outw(vq->notify_port, vq->index);
 	else
 		*(volatile u16 *)vq->notify_addr = vq->index;

@@ -10,6 +10,7 @@
 #define VEC_PIC_BASE		0x20
 #define VEC_ISA_BASE		0x30
 #define VEC_TIMER		0xf0
+#define VEC_KICK		0xf1	/* IPI: wake a CPU from hlt (user.c) */
 #define VEC_LAPIC_ERROR		0xfe
 #define VEC_SPURIOUS		0xff
 
@@ -21,10 +22,14 @@ u32 lapic_id(void);
 void lapic_eoi(void);
 int lapic_send_init(u32 apic_id);
 int lapic_send_sipi(u32 apic_id, u8 vector);
+int lapic_send_fixed(u32 apic_id, u8 vector);
 void lapic_timer_start(u32 count, u8 vector, bool periodic, bool masked);
 u32 lapic_timer_current(void);
 
 int ioapic_route_isa_irq(unsigned int irq, u8 vector, u32 dest_apic_id);
+int ioapic_route_gsi(unsigned int gsi, u8 vector, u32 dest_apic_id,
+		     bool level, bool active_low);
+void ioapic_mask_gsi(unsigned int gsi);
 
 void pic_disable(void);
 

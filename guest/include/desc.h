@@ -16,9 +16,12 @@ struct irq_regs {
 typedef void (*irq_handler_t)(struct irq_regs *regs);
 
 void gdt_load_cpu(unsigned int cpu, u64 ist_top);
+void *tss_rsp0_slot(unsigned int cpu);
 void idt_init(void);
 void idt_load(void);
 int irq_register(u8 vector, irq_handler_t handler);
+void idt_set_raw(u8 vec, void (*entry)(void), unsigned int dpl);
+void idt_reset(u8 vec);
 void __attribute__((noreturn)) exception_fatal(struct irq_regs *regs);
 
 #endif

@@ -52,6 +52,19 @@ struct netif_ops {
 	void (*show)(struct netif *nif);
 	/* Fault injection for tests (corrupt_ring=): make the device fail. */
 	int (*corrupt)(struct netif *nif);
+	/*
+	 * Polling (optional; all three or none).  poll and arm run in ring 3
+	 * on the poller's CPU: no port I/O, no cli/sti, no printing.
+	 * poll: process what completed, send what it produced; returns the
+	 * amount of work done.  arm: interrupt on the next completion; false
+	 * if something completed meanwhile.  set_poller (ring 0): route the
+	 * data-path interrupt to the poller's CPU (an index into cpus[]) and
+	 * stop handling it here; interrupts that still need ring 0 and land
+	 * on that CPU must use kwork, never the interface lock.
+	 */
+	int (*poll)(struct netif *nif);
+	bool (*arm)(struct netif *nif);
+	int (*set_poller)(struct netif *nif, unsigned int cpu);
 };
 
 struct arp_entry {
@@ -116,6 +129,19 @@ static inline void put_be32(u8 *p, u32 v)
 	p[3] = v;
 }
 
+/* Unaligned loads are fine on x86; the stack runs emulated on some hosts,
+ * where every instruction counts, so compare MACs as two loads. */
+static inline bool mac_eq(const u8 *a, const u8 *b)
+{
+	return *(const u32 *)a == *(const u32 *)b &&
+	       *(const u16 *)(a + 4) == *(const u16 *)(b + 4);
+}
+
+static inline bool mac_is_bcast(const u8 *a)
+{
+	return *(const u32 *)a == 0xffffffffu && *(const u16 *)(a + 4) == 0xffff;
+}
+
 /* ---- checksums (net/csum.c) ---- */
 
 /* Partial one's-complement sum of big-endian 16-bit words. */
@@ -124,6 +150,10 @@ u32 csum_partial(const void *data, size_t len, u32 sum);
 u16 csum_fold(u32 sum);
 /* TCP/UDP pseudo-header sum. */
 u32 csum_pseudo(u32 src, u32 dst, u8 proto, u16 len);
+/* Is the 20-byte IPv4 header at p intact (its checksum verifies)? */
+bool csum_ip20_ok(const u8 *p);
+/* RFC 1624: fix the checksum at csum after a 16-bit word went old -> new. */
+void csum_replace16(u8 *csum, u16 old, u16 new_word);
 
 /* ---- interfaces (net/netif.c) ---- */
 
@@ -172,11 +202,11 @@ void arp_dump(struct netif *nif);
 void ipv4_input(struct netif *nif, const u8 *eth, const u8 *p, size_t len);
 /*
  * Start a reply to pkt: a transmit buffer holding Ethernet and IPv4
- * headers back to the sender and a copy of l4_len bytes of its transport
- * data.  Returns the transport area, or NULL.  The caller fixes the
- * transport header and sends ETH_HLEN + IP_HLEN + l4_len bytes.
+ * headers back to the sender and a copy of its l4_len transport bytes.
+ * Returns the transport area, or NULL; *len is the frame length.  The
+ * caller fixes the transport header and sends the frame.
  */
-u8 *ipv4_reply(const struct pkt *pkt, u32 l4_len, u8 **frame);
+u8 *ipv4_reply(const struct pkt *pkt, u32 l4_len, u8 **frame, size_t *len);
 /* Fill an IPv4 header (no options) and its checksum. */
 void ipv4_build(u8 *ip, u32 src, u32 dst, u8 proto, u32 payload_len);
 
@@ -190,9 +220,21 @@ void udp_input(struct pkt *pkt);
 
 /* ---- boot and console (net/net.c) ---- */
 
-/* Boot options: ip=ADDR/PREFIX, ip1=..., corrupt_ring=ethN. */
+/* Boot options: ip=ADDR/PREFIX, ip1=..., corrupt_ring=ethN, netpoll=. */
 int net_opt_ip(const char *name, const char *val);
 int net_opt_corrupt_ring(const char *name, const char *val);
+int net_opt_netpoll(const char *name, const char *val);
+
+/* The ring-3 poller (net/poll.c), started by net_init. */
+void net_poll_start(void);
+void net_poll_show(void);
+/*
+ * Ring 0 waiting for the network (ping, ARP) on the CPU whose idle time
+ * is the poller: do one polling pass, since the poller is not running.
+ */
+void net_poll_service(void);
+/* Wait up to us microseconds for *done, servicing the network. */
+bool net_wait(volatile bool *done, u64 us);
 
 /* Probe the NIC drivers and bring the interfaces up (before READY). */
 void net_init(void);

@@ -11,5 +11,7 @@ void serial_write(const char *s, size_t n);
 int serial_enable_rx_irq(void);
 int serial_getc(void);
 int serial_getc_wait(void);
+int serial_set_idle(void (*fn)(void));
+bool serial_input_pending(void);
 
 #endif

@@ -73,6 +73,7 @@ struct virtq {
 	u16 last_used;			/* next used entry to consume */
 	u64 notify_addr;		/* MMIO, or 0 */
 	u16 notify_port;		/* I/O port, or 0 */
+	bool notify_pio;		/* kick through the port */
 };
 
 /* ---- transport (virtio_pci.c) ---- */

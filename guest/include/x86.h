@@ -17,8 +17,17 @@
 
 #define X86_EFLAGS_IF		(1u << 9)
 
+/*
+ * Selectors.  SYSRET loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8,
+ * so the user data descriptor sits right below the user code one, with an
+ * unused (32-bit user code) slot at USER_STAR_BASE.  The RPL-3 forms are
+ * USER_CS | 3 and USER_DS | 3.
+ */
 #define KERNEL_CS		0x08
 #define KERNEL_DS		0x10
+#define USER_STAR_BASE		0x18
+#define USER_DS			0x20
+#define USER_CS			0x28
 
 static inline void cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {

@@ -12,6 +12,7 @@
 #include <mm.h>
 #include <net.h>
 #include <options.h>
+#include <pciehp.h>
 #include <platform.h>
 #include <power.h>
 #include <printk.h>
@@ -105,6 +106,8 @@ void kmain(u32 start_info_pa, u64 entry_tsc)
 	timer_tick_start();
 	irq_enable();
 	net_init();
+	/* After net_init: a failover primary appears once STANDBY is negotiated. */
+	pciehp_init();
 
 	pr_info("boot: %llu us since kernel entry\n", uptime_us());
 	printf("READY cpus=%u mem_mib=%llu\n", ncpus, mm_ram_bytes() >> 20);

@@ -8,6 +8,10 @@
  * GiB that is all RAM or has none becomes one 1 GiB page when the CPU has
  * pdpe1gb; otherwise it gets a page directory from the early allocator.
  *
+ * Every level has U/S set, so ring-3 code (user.c) can run from the kernel
+ * image and reach RAM and device registers: this is a test guest whose hot
+ * paths run in ring 3 for speed, not an isolation boundary.
+ *
  * The early allocator hands out zeroed memory after the kernel image, inside
  * the RAM range the kernel was loaded into.  It never frees.
  */
@@ -20,6 +24,7 @@
 
 #define PTE_P		0x001ULL
 #define PTE_RW		0x002ULL
+#define PTE_US		0x004ULL
 #define PTE_PWT		0x008ULL
 #define PTE_PCD		0x010ULL
 #define PTE_PS		0x080ULL
@@ -135,8 +140,8 @@ static u64 *build_pd(unsigned int g)
 		memcpy(pd, boot_pd_uc[g], PAGE_SIZE);
 	} else {
 		for (i = 0; i < CHUNKS_PER_GIB; i++)
-			pd[i] = (base + i * CHUNK_2M) | PTE_P | PTE_RW | PTE_PS |
-				PTE_UC;
+			pd[i] = (base + i * CHUNK_2M) | PTE_P | PTE_RW | PTE_US |
+				PTE_PS | PTE_UC;
 	}
 	for (i = 0; i < mm_bi->map_nr; i++) {
 		const struct mem_range *r = &mm_bi->map[i];
@@ -158,20 +163,21 @@ static int map_gib(unsigned int g, bool use_1g)
 	u64 *pd;
 
 	if (use_1g && (ram == 0 || ram == GiB)) {
-		pdpt[g] = base | PTE_P | PTE_RW | PTE_PS | (ram ? 0 : PTE_UC);
+		pdpt[g] = base | PTE_P | PTE_RW | PTE_US | PTE_PS |
+			  (ram ? 0 : PTE_UC);
 		nr_1g++;
 		return 0;
 	}
 	if (g < PREBUILT_GIBS && (ram == 0 || ram == GiB)) {
 		pd = ram ? boot_pd_wb[g] : boot_pd_uc[g];
-		pdpt[g] = (u64)pd | PTE_P | PTE_RW;
+		pdpt[g] = (u64)pd | PTE_P | PTE_RW | PTE_US;
 		nr_2m_dirs++;
 		return 0;
 	}
 	pd = build_pd(g);
 	if (!pd)
 		return -ENOMEM;
-	pdpt[g] = (u64)pd | PTE_P | PTE_RW;
+	pdpt[g] = (u64)pd | PTE_P | PTE_RW | PTE_US;
 	nr_2m_dirs++;
 	return 0;
 }
@@ -235,7 +241,7 @@ int mm_init(const struct boot_info *bi)
 			return ret;
 		}
 	}
-	pml4[0] = (u64)pdpt | PTE_P | PTE_RW;
+	pml4[0] = (u64)pdpt | PTE_P | PTE_RW | PTE_US;
 	write_cr3((u64)pml4);
 	pr_info("mem: %llu MiB RAM, identity map 0-%llu GiB (%u x 1G, %u x 2M dirs)\n",
 		(ram_bytes / MiB),

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <net.h>
 #include <options.h>
+#include <pciehp.h>
 #include <printk.h>
 #include <string.h>
 
@@ -54,6 +55,10 @@ static const struct cmdline_opt options[] = {
 	{ "ip1", net_opt_ip, "ip1=ADDR/PREFIX: IPv4 address of eth1" },
 	{ "ip2", net_opt_ip, "ip2=ADDR/PREFIX: IPv4 address of eth2" },
 	{ "ip3", net_opt_ip, "ip3=ADDR/PREFIX: IPv4 address of eth3" },
+	{ "netpoll", net_opt_netpoll,
+	  "netpoll=CPU|off: CPU polling the NICs in ring 3 (default: last AP)" },
+	{ "pciehp.delay_ms", pciehp_opt_delay,
+	  "pciehp.delay_ms=N: wait N ms before powering a slot off (button)" },
 	{ "poweroff", set_poweroff, "power off right after READY" },
 	{ "quiet", set_quiet, "print only READY and errors while booting" },
 };

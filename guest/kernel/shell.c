@@ -10,6 +10,7 @@
 #include <options.h>
 #include <pci.h>
 #include <pci_dev.h>
+#include <pciehp.h>
 #include <power.h>
 #include <printk.h>
 #include <serial.h>
@@ -17,6 +18,7 @@
 #include <smp.h>
 #include <string.h>
 #include <time.h>
+#include <user.h>
 
 #define LINE_LEN	128
 #define MAX_ARGS	8
@@ -90,7 +92,9 @@ static const struct command commands[] = {
 	{ "ping", net_cmd_ping, "ping A.B.C.D [COUNT]: ICMP echo" },
 	{ "poweroff", cmd_poweroff, "power the machine off" },
 	{ "reboot", cmd_reboot, "reset the machine" },
+	{ "slots", pciehp_cmd_slots, "hot-plug slots: power, presence, link, driver" },
 	{ "uptime", cmd_uptime, "time since the kernel started" },
+	{ "usertest", user_selftest, "usertest [gates]: ring-3 self test and costs" },
 };
 
 static void cmd_help(int argc __unused, char **argv __unused)

@@ -43,3 +43,22 @@ u32 csum_pseudo(u32 src, u32 dst, u8 proto, u16 len)
 
 	return fold16(s);
 }
+
+/*
+ * The one's-complement sum does not care about byte order (RFC 1071), so
+ * five native dword loads do what ten big-endian word loads would.
+ */
+bool csum_ip20_ok(const u8 *p)
+{
+	const u32 *w = (const u32 *)p;
+	u64 s = (u64)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	return fold16(fold16(s)) == 0xffff;
+}
+
+void csum_replace16(u8 *csum, u16 old, u16 new_word)
+{
+	u32 s = (u16)~get_be16(csum) + (u16)~old + new_word;
+
+	put_be16(csum, ~fold16(s));
+}

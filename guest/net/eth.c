@@ -15,8 +15,7 @@ void eth_input(struct netif *nif, const u8 *frame, size_t len)
 		return;
 	}
 	/* The device may deliver everything (promiscuous by default). */
-	if (memcmp(dst, nif->mac, ETH_ALEN) &&
-	    memcmp(dst, eth_bcast, ETH_ALEN)) {
+	if (!mac_eq(dst, nif->mac) && !mac_is_bcast(dst)) {
 		nif->st.rx_dropped++;
 		return;
 	}

@@ -11,15 +11,16 @@
 
 static void icmp_echo(struct pkt *pkt)
 {
-	u8 *frame, *icmp = ipv4_reply(pkt, pkt->l4_len, &frame);
+	u8 *frame, *icmp;
+	size_t len;
 
+	icmp = ipv4_reply(pkt, pkt->l4_len, &frame, &len);
 	if (!icmp)
 		return;
+	/* Only the type changes: the rest was verified and is copied. */
+	csum_replace16(icmp + 2, get_be16(icmp), ICMP_ECHO_REPLY << 8 | icmp[1]);
 	icmp[0] = ICMP_ECHO_REPLY;
-	icmp[1] = 0;
-	put_be16(icmp + 2, 0);
-	put_be16(icmp + 2, csum_fold(csum_partial(icmp, pkt->l4_len, 0)));
-	netif_tx_send(pkt->nif, frame, ETH_HLEN + IP_HLEN + pkt->l4_len);
+	netif_tx_send(pkt->nif, frame, len);
 }
 
 void icmp_input(struct pkt *pkt)

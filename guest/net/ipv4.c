@@ -37,13 +37,19 @@ void ipv4_build(u8 *ip, u32 src, u32 dst, u8 proto, u32 payload_len)
 	put_be16(ip + IP_CSUM, csum_fold(csum_partial(ip, IP_HLEN, 0)));
 }
 
-u8 *ipv4_reply(const struct pkt *pkt, u32 l4_len, u8 **frame)
+/*
+ * The common case, a reply as long as the request with a plain 20-byte
+ * header, is the request turned around: one copy, then the addresses
+ * swapped (which leaves every checksum as it was) and a fresh TTL (one
+ * incremental fix).  Anything else gets a newly built header.
+ */
+u8 *ipv4_reply(const struct pkt *pkt, u32 l4_len, u8 **frame, size_t *len)
 {
 	struct netif *nif = pkt->nif;
 	u8 *f, *ip;
 
-	/* Our options-free header may be shorter, never longer: still,
-	 * a jumbo frame from a big-MTU peer must not overrun a buffer. */
+	/* Never longer than the request, but a jumbo frame from a big-MTU
+	 * peer must still not overrun a buffer. */
 	if (IP_HLEN + l4_len > ETH_MTU) {
 		nif->st.tx_dropped++;
 		return NULL;
@@ -51,18 +57,29 @@ u8 *ipv4_reply(const struct pkt *pkt, u32 l4_len, u8 **frame)
 	f = netif_tx_alloc(nif);
 	if (!f)
 		return NULL;
-	/* Straight back to the sender's MAC: no ARP lookup on the fast path. */
+	ip = f + ETH_HLEN;
+	*frame = f;
+	*len = ETH_HLEN + IP_HLEN + l4_len;
+	if (pkt->ip_hlen == IP_HLEN && pkt->ip_len == IP_HLEN + l4_len) {
+		memcpy(f, pkt->eth, *len);
+		memcpy(f, pkt->eth + ETH_ALEN, ETH_ALEN);
+		memcpy(f + ETH_ALEN, nif->mac, ETH_ALEN);
+		memcpy(ip + IP_SRC, pkt->ip + IP_DST, 4);
+		memcpy(ip + IP_DST, pkt->ip + IP_SRC, 4);
+		csum_replace16(ip + IP_CSUM, get_be16(ip + IP_TTL),
+			       IP_DEF_TTL << 8 | ip[IP_PROTO]);
+		ip[IP_TTL] = IP_DEF_TTL;
+		return ip + IP_HLEN;
+	}
 	memcpy(f, pkt->eth + ETH_ALEN, ETH_ALEN);
 	memcpy(f + ETH_ALEN, nif->mac, ETH_ALEN);
 	put_be16(f + 12, ETH_P_IP);
-	ip = f + ETH_HLEN;
 	ipv4_build(ip, nif->ip, pkt->src, pkt->ip[IP_PROTO], l4_len);
 	memcpy(ip + IP_HLEN, pkt->l4, l4_len);
-	*frame = f;
 	return ip + IP_HLEN;
 }
 
-/* Header sanity; 0 or a counter to bump. */
+/* Header sanity; NULL or the counter to bump. */
 static u64 *ipv4_check(struct netif *nif, const u8 *p, size_t len,
 		       u32 *hlen, u32 *tot)
 {
@@ -72,7 +89,8 @@ static u64 *ipv4_check(struct netif *nif, const u8 *p, size_t len,
 	*tot = get_be16(p + IP_TOT_LEN);
 	if (*hlen < IP_HLEN || *tot < *hlen || *tot > len)
 		return &nif->st.rx_errors;
-	if (csum_fold(csum_partial(p, *hlen, 0)))
+	if (*hlen == IP_HLEN ? !csum_ip20_ok(p) :
+	    csum_fold(csum_partial(p, *hlen, 0)) != 0)
 		return &nif->st.rx_errors;
 	/* Reassembly is not supported: any fragment is dropped. */
 	if (get_be16(p + IP_FRAG) & (IP_FRAG_MF | IP_FRAG_OFF))

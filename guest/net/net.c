@@ -164,6 +164,7 @@ void net_init(void)
 			pr_warn("net: %s= given but there is no eth%u\n",
 				ip_opt_name(i, opt), i);
 	}
+	net_poll_start();
 	/* Announce ourselves on every link that came up with an address. */
 	for (i = 0; i < netif_count(); i++) {
 		struct netif *nif = netif_get(i);
@@ -237,6 +238,8 @@ void net_cmd_net(int argc, char **argv)
 		printf("no network interfaces\n");
 	for (i = 0; i < netif_count(); i++)
 		show_netif(netif_get(i));
+	if (netif_count())
+		net_poll_show();
 }
 
 void net_cmd_arp(int argc __unused, char **argv __unused)

@@ -19,7 +19,9 @@
 #define ARP_WAIT_US		250000
 
 static struct {
-	volatile bool waiting;
+	volatile bool waiting;	/* a request is out */
+	volatile bool done;	/* its reply came */
+	volatile bool never;	/* for plain waits */
 	u32 dst;
 	u16 seq;
 	u64 sent;
@@ -33,10 +35,12 @@ void ping_reply(struct pkt *pkt, u16 id, u16 seq)
 		return;
 	ping.rtt = rdtsc() - ping.sent;
 	WRITE_ONCE(ping.waiting, false);
+	WRITE_ONCE(ping.done, true);
 }
 
 static int resolve(struct netif *nif, u32 dst)
 {
+	static volatile bool never;
 	u8 mac[ETH_ALEN];
 	unsigned int i;
 	u64 flags;
@@ -47,8 +51,8 @@ static int resolve(struct netif *nif, u32 dst)
 		ret = arp_resolve(nif, dst, mac);
 		netif_tx_flush(nif);
 		netif_unlock(nif, flags);
-		if (ret == -EAGAIN)
-			udelay(ARP_WAIT_US);	/* the reply lands meanwhile */
+		if (ret == -EAGAIN)	/* the reply lands meanwhile */
+			net_wait(&never, ARP_WAIT_US);
 	}
 	return ret;
 }
@@ -56,13 +60,14 @@ static int resolve(struct netif *nif, u32 dst)
 /* One echo; returns 0 with the RTT in us, or -errno. */
 static int ping_once(struct netif *nif, u32 dst, u16 seq, u64 *rtt_us)
 {
-	u64 flags, start;
+	u64 flags;
 	int ret;
 
 	ping.dst = dst;
 	ping.seq = seq;
 	flags = netif_lock(nif);
 	ping.sent = rdtsc();
+	ping.done = false;
 	WRITE_ONCE(ping.waiting, true);
 	ret = icmp_send_echo(nif, dst, PING_ID, seq, PING_SIZE);
 	netif_tx_flush(nif);
@@ -71,13 +76,9 @@ static int ping_once(struct netif *nif, u32 dst, u16 seq, u64 *rtt_us)
 		ping.waiting = false;
 		return ret;
 	}
-	start = uptime_us();
-	while (READ_ONCE(ping.waiting)) {
-		if (uptime_us() - start > PING_TIMEOUT_US) {
-			ping.waiting = false;
-			return -ETIMEDOUT;
-		}
-		cpu_relax();
+	if (!net_wait(&ping.done, PING_TIMEOUT_US)) {
+		ping.waiting = false;
+		return -ETIMEDOUT;
 	}
 	*rtt_us = tsc_to_us(ping.rtt);
 	return 0;
@@ -120,7 +121,7 @@ void net_cmd_ping(int argc, char **argv)
 			printf("icmp_seq=%u: %s\n", i,
 			       ret == -ETIMEDOUT ? "timeout" : "send failed");
 		}
-		udelay(PING_GAP_US);
+		net_wait(&ping.never, PING_GAP_US);
 	}
 	printf("%u sent, %u received\n", count, got);
 }

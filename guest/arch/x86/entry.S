@@ -11,6 +11,7 @@
 
 #define PTE_P		0x001
 #define PTE_RW		0x002
+#define PTE_US		0x004
 #define PTE_PWT		0x008
 #define PTE_PCD		0x010
 #define PTE_PS		0x080
@@ -106,30 +107,33 @@ boot_gdt_desc:
 	 * uncached page directory per GiB; the bootstrap map uses write-back
 	 * below 3 GiB and uncached for the MMIO hole, and mm.c reuses them
 	 * for the final map wherever a GiB is all RAM or has none.
+	 * Every entry has U/S set: ring-3 code (user.c) runs from the kernel
+	 * image and polls devices through the MMIO hole.  A test guest, not
+	 * an isolation boundary.
 	 */
 	.section .data.pagetables, "aw"
 	.balign 4096
 boot_pml4:
-	.quad boot_pdpt + (PTE_P | PTE_RW)
+	.quad boot_pdpt + (PTE_P | PTE_RW | PTE_US)
 	.fill 511, 8, 0
 boot_pdpt:
-	.quad boot_pd_wb + 0 * 4096 + (PTE_P | PTE_RW)
-	.quad boot_pd_wb + 1 * 4096 + (PTE_P | PTE_RW)
-	.quad boot_pd_wb + 2 * 4096 + (PTE_P | PTE_RW)
-	.quad boot_pd_uc + 3 * 4096 + (PTE_P | PTE_RW)
+	.quad boot_pd_wb + 0 * 4096 + (PTE_P | PTE_RW | PTE_US)
+	.quad boot_pd_wb + 1 * 4096 + (PTE_P | PTE_RW | PTE_US)
+	.quad boot_pd_wb + 2 * 4096 + (PTE_P | PTE_RW | PTE_US)
+	.quad boot_pd_uc + 3 * 4096 + (PTE_P | PTE_RW | PTE_US)
 	.fill 508, 8, 0
 	.globl boot_pd_wb
 boot_pd_wb:
 	.set i, 0
 	.rept 2048
-	.quad (i << 21) | (PTE_P | PTE_RW | PTE_PS)
+	.quad (i << 21) | (PTE_P | PTE_RW | PTE_US | PTE_PS)
 	.set i, i + 1
 	.endr
 	.globl boot_pd_uc
 boot_pd_uc:
 	.set i, 0
 	.rept 2048
-	.quad (i << 21) | (PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT)
+	.quad (i << 21) | (PTE_P | PTE_RW | PTE_US | PTE_PS | PTE_PCD | PTE_PWT)
 	.set i, i + 1
 	.endr
 

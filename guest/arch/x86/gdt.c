@@ -1,7 +1,9 @@
 /*
- * GDT and per-CPU TSS.  Long mode needs only a code and a data descriptor;
- * the TSS exists for IST1, a known-good stack for #DF so a kernel stack
- * overflow still ends in a register dump instead of a silent triple fault.
+ * GDT and per-CPU TSS.  Long mode needs only a code and a data descriptor
+ * per privilege level; the user ones follow the order SYSRET wants (see
+ * x86.h).  The TSS holds IST1, a known-good stack for #DF so a kernel stack
+ * overflow still ends in a register dump instead of a silent triple fault,
+ * and RSP0, the stack an interrupt taken in ring 3 switches to (user.c).
  */
 
 #include <desc.h>
@@ -10,7 +12,9 @@
 
 #define GDT_CODE64	0x00af9a000000ffffULL
 #define GDT_DATA	0x00cf92000000ffffULL
-#define GDT_FIRST_TSS	3
+#define GDT_USER_CODE64	0x00affa000000ffffULL	/* DPL 3 */
+#define GDT_USER_DATA	0x00cff2000000ffffULL	/* DPL 3 */
+#define GDT_FIRST_TSS	6
 #define TSS_TYPE_AVAIL	0x9ULL
 #define DESC_PRESENT	(1ULL << 47)
 
@@ -32,6 +36,8 @@ struct desc_ptr {
 static u64 gdt[GDT_FIRST_TSS + 2 * MAX_CPUS] __aligned(16) = {
 	[KERNEL_CS / 8] = GDT_CODE64,
 	[KERNEL_DS / 8] = GDT_DATA,
+	[USER_DS / 8] = GDT_USER_DATA,
+	[USER_CS / 8] = GDT_USER_CODE64,
 };
 static struct tss tss[MAX_CPUS] __aligned(16);
 
@@ -73,4 +79,12 @@ void gdt_load_cpu(unsigned int cpu, u64 ist_top)
 		     : [gdtr] "m"(gdtr), [cs] "i"(KERNEL_CS), [ds] "i"(KERNEL_DS),
 		       [tr] "r"((u16)(slot * 8))
 		     : "memory");
+}
+
+/* RSP0: where the CPU switches stacks when an interrupt arrives in ring 3.
+ * user_entry.S stores to it on every entry to ring 3.  Not 8-byte aligned
+ * (the TSS layout puts it at offset 4), hence void *. */
+void *tss_rsp0_slot(unsigned int cpu)
+{
+	return (u8 *)&tss[cpu] + __builtin_offsetof(struct tss, rsp);
 }

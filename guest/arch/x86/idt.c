@@ -2,17 +2,22 @@
  * IDT, interrupt dispatch and the fatal exception report.  All 256 vectors
  * point at the uniform stubs in isr.S; exceptions are fatal and dump the
  * machine state, device vectors go to registered handlers and get an EOI.
+ * The stubs work from ring 3 too: the CPU switches to the TSS RSP0 stack
+ * (user.c) and iretq returns to ring 3.  An exception in ring 3 ends only
+ * the ring-3 context (user_fault), not the machine.
  */
 
 #include <apic.h>
 #include <desc.h>
 #include <errno.h>
 #include <printk.h>
+#include <user.h>
 #include <x86.h>
 
 #define IDT_ENTRIES	256
 #define ISR_STUB_SIZE	16
 #define GATE_INTR	0x8e	/* present, DPL 0, 64-bit interrupt gate */
+#define GATE_DPL_SHIFT	5
 #define VEC_DF		8
 #define NR_EXCEPTIONS	32
 
@@ -38,6 +43,9 @@ static irq_handler_t handlers[IDT_ENTRIES];
 static u8 in_exception[256];		/* by APIC id: nested fault guard */
 static bool warned_vector[IDT_ENTRIES];
 
+/* Bumped by every interrupt (not exception), on any CPU: see user_idle(). */
+volatile u64 irq_seq;
+
 void interrupt_dispatch(struct irq_regs *regs);
 
 /* Two 64-bit stores per gate: this loop runs 256 times at boot. */
@@ -48,6 +56,26 @@ static void set_gate(unsigned int vec, u64 addr, u8 ist)
 	e[0] = (addr & 0xffff) | ((u64)KERNEL_CS << 16) | ((u64)ist << 32) |
 	       ((u64)GATE_INTR << 40) | ((addr >> 16 & 0xffff) << 48);
 	e[1] = addr >> 32;
+}
+
+/*
+ * Points a vector at a bare entry of user.c (no isr_common frame); DPL 3
+ * lets ring 3 raise it with int3.  One store of the low word, which holds
+ * the type: other CPUs may take this vector right now.
+ */
+void idt_set_raw(u8 vec, void (*entry)(void), unsigned int dpl)
+{
+	u64 *e = (u64 *)&idt[vec], addr = (u64)entry;
+	u64 type = GATE_INTR | (dpl & 3) << GATE_DPL_SHIFT;
+
+	e[1] = addr >> 32;
+	WRITE_ONCE(e[0], (addr & 0xffff) | ((u64)KERNEL_CS << 16) | (type << 40) |
+			 ((addr >> 16 & 0xffff) << 48));
+}
+
+void idt_reset(u8 vec)
+{
+	set_gate(vec, (u64)isr_stubs + vec * ISR_STUB_SIZE, vec == VEC_DF ? 1 : 0);
 }
 
 void idt_load(void)
@@ -130,8 +158,12 @@ void interrupt_dispatch(struct irq_regs *regs)
 {
 	u64 vec = regs->vector;
 
-	if (vec < NR_EXCEPTIONS)
+	if (vec < NR_EXCEPTIONS) {
+		if ((regs->cs & 3) == 3)
+			user_fault(regs);
 		exception_fatal(regs);
+	}
+	__atomic_fetch_add(&irq_seq, 1, __ATOMIC_RELAXED);
 	/* Spurious LAPIC and (masked, LINT0-disconnected) 8259 vectors take no EOI. */
 	if (vec == VEC_SPURIOUS || (vec >= VEC_PIC_BASE && vec < VEC_PIC_BASE + 16))
 		return;

@@ -148,6 +148,12 @@ int lapic_send_sipi(u32 apic_id, u8 vector)
 	return lapic_send_ipi(apic_id, ICR_STARTUP | ICR_ASSERT | vector);
 }
 
+/* Fixed-delivery IPI: the vector's handler runs on the target. */
+int lapic_send_fixed(u32 apic_id, u8 vector)
+{
+	return lapic_send_ipi(apic_id, ICR_ASSERT | vector);
+}
+
 void lapic_timer_start(u32 count, u8 vector, bool periodic, bool masked)
 {
 	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);

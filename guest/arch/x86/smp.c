@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <trampoline.h>
+#include <user.h>
 #include <x86.h>
 
 #define AP_STACK_SIZE		(16 * KiB)
@@ -88,8 +89,9 @@ static void __attribute__((noreturn)) ap_main(struct cpu *c)
 	idt_load();
 	lapic_init_ap();
 	__atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
+	/* hlt; wakes for ring-3 work handed over by user_run_on_cpu(). */
 	for (;;)
-		safe_halt();
+		user_ap_idle(c->idx);
 }
 
 static int alloc_stacks(struct cpu *c)

@@ -1,0 +1,510 @@
+/*
+ * Intel 82540EM (e1000) driver.
+ *
+ * Legacy descriptor rings with one fixed 2 KiB buffer per descriptor, so
+ * the data path never allocates.  Rings and buffers are allocated on the
+ * first bind of a slot and kept for reuse: the early allocator never frees,
+ * and a card that comes and goes would otherwise leak them.
+ *
+ * Interrupts: INTx, level triggered.  The handler reads ICR (which clears
+ * it and drops the line), then handles link changes, received frames and
+ * transmit completions, all in ring 0 with the interface lock held.
+ */
+
+#include <apic.h>
+#include <e1000.h>
+#include <errno.h>
+#include <io.h>
+#include <mm.h>
+#include <msix.h>
+#include <net.h>
+#include <printk.h>
+#include <string.h>
+#include <time.h>
+#include <x86.h>
+
+/* Registers (byte offsets in BAR0). */
+#define REG_CTRL	0x00000
+#define REG_STATUS	0x00008
+#define REG_EERD	0x00014
+#define REG_ICR		0x000c0
+#define REG_IMS		0x000d0
+#define REG_IMC		0x000d8
+#define REG_RCTL	0x00100
+#define REG_TCTL	0x00400
+#define REG_TIPG	0x00410
+#define REG_RDBAL	0x02800
+#define REG_RDBAH	0x02804
+#define REG_RDLEN	0x02808
+#define REG_RDH		0x02810
+#define REG_RDT		0x02818
+#define REG_TDBAL	0x03800
+#define REG_TDBAH	0x03804
+#define REG_TDLEN	0x03808
+#define REG_TDH		0x03810
+#define REG_TDT		0x03818
+#define REG_MTA		0x05200
+#define REG_RAL0	0x05400
+#define REG_RAH0	0x05404
+
+#define CTRL_SLU	(1u << 6)
+#define CTRL_RST	(1u << 26)
+#define STATUS_LU	(1u << 1)
+#define EERD_START	(1u << 0)
+#define EERD_DONE	(1u << 4)
+#define EERD_ADDR_SHIFT	8
+#define EERD_DATA_SHIFT	16
+#define RAH_AV		(1u << 31)
+
+#define ICR_TXDW	(1u << 0)
+#define ICR_LSC		(1u << 2)
+#define ICR_RXDMT0	(1u << 4)
+#define ICR_RXO		(1u << 6)
+#define ICR_RXT0	(1u << 7)
+#define IMS_WANTED	(ICR_RXT0 | ICR_RXO | ICR_TXDW | ICR_LSC)
+
+#define RCTL_EN		(1u << 1)
+#define RCTL_BAM	(1u << 15)
+#define RCTL_SECRC	(1u << 26)	/* BSIZE 00: 2048-byte buffers */
+#define TCTL_EN		(1u << 1)
+#define TCTL_PSP	(1u << 3)
+#define TCTL_CT		(0x0fu << 4)
+#define TCTL_COLD	(0x40u << 12)	/* full duplex */
+#define TIPG_DEFAULT	(10u | 8u << 10 | 6u << 20)
+
+#define TX_CMD_EOP	0x01
+#define TX_CMD_IFCS	0x02
+#define TX_CMD_RS	0x08
+#define DESC_DD		0x01
+#define RX_EOP		0x02
+
+#define E1000_MAX	4
+#define RX_RING		128		/* multiples of 8 descriptors */
+#define TX_RING		64
+#define BUF_SIZE	2048
+#define MTA_WORDS	128
+#define RESET_WAIT_US	10000
+
+struct rx_desc {
+	u64 addr;
+	u16 len, csum;
+	u8 status, errors;
+	u16 special;
+} __attribute__((packed));
+
+struct tx_desc {
+	u64 addr;
+	u16 len;
+	u8 cso, cmd, status, css;
+	u16 special;
+} __attribute__((packed));
+
+struct e1000 {
+	struct netif nif;
+	struct pci_dev *pd;
+	u64 mmio;
+	unsigned int key, gsi;
+	int vec;
+	bool used, registered, bound;
+	struct rx_desc *rx;
+	struct tx_desc *tx;
+	u8 *rx_bufs, *tx_bufs;
+	u16 rx_next;		/* next descriptor the device fills */
+	u16 tx_tail;		/* next descriptor we fill */
+	u16 tx_clean;		/* oldest descriptor not yet reclaimed */
+	u64 irqs, binds;
+};
+
+static struct e1000 nics[E1000_MAX];
+
+static u32 rd(const struct e1000 *e, u32 reg)
+{
+	return mmio_read32(e->mmio + reg);
+}
+
+static void wr(const struct e1000 *e, u32 reg, u32 v)
+{
+	mmio_write32(e->mmio + reg, v);
+}
+
+/* ---- transmit ---- */
+
+static void tx_reclaim(struct e1000 *e)
+{
+	while (e->tx_clean != e->tx_tail &&
+	       (e->tx[e->tx_clean].status & DESC_DD))
+		e->tx_clean = (e->tx_clean + 1) % TX_RING;
+}
+
+/* The buffer of tx_tail: the same one until tx_send consumes it. */
+static u8 *e1000_tx_alloc(struct netif *nif)
+{
+	struct e1000 *e = nif->priv;
+	u16 next = (e->tx_tail + 1) % TX_RING;
+
+	if (next == e->tx_clean)
+		tx_reclaim(e);
+	if (next == e->tx_clean)
+		return NULL;
+	return e->tx_bufs + (size_t)e->tx_tail * BUF_SIZE;
+}
+
+static void e1000_tx_send(struct netif *nif, u8 *frame, size_t len)
+{
+	struct e1000 *e = nif->priv;
+	struct tx_desc *d = &e->tx[e->tx_tail];
+
+	if (len > BUF_SIZE)
+		return;
+	/* Pad here: the device would send stale buffer bytes otherwise. */
+	if (len < ETH_ZLEN) {
+		memset(frame + len, 0, ETH_ZLEN - len);
+		len = ETH_ZLEN;
+	}
+	d->len = len;
+	d->cso = 0;
+	d->css = 0;
+	d->special = 0;
+	d->status = 0;
+	d->cmd = TX_CMD_EOP | TX_CMD_IFCS | TX_CMD_RS;
+	e->tx_tail = (e->tx_tail + 1) % TX_RING;
+}
+
+static void e1000_tx_flush(struct netif *nif)
+{
+	struct e1000 *e = nif->priv;
+
+	/* Descriptors must be in memory before the device sees the tail. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	wr(e, REG_TDT, e->tx_tail);
+}
+
+/* ---- receive ---- */
+
+static void rx_batch(struct e1000 *e)
+{
+	u16 last = RX_RING;
+	struct rx_desc *d;
+
+	for (;;) {
+		d = &e->rx[e->rx_next];
+		if (!(d->status & DESC_DD))
+			break;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		/* One buffer holds any 1514-byte frame: no chains expected. */
+		if (!(d->status & RX_EOP) || d->errors || d->len < ETH_HLEN ||
+		    d->len > BUF_SIZE)
+			e->nif.st.rx_errors++;
+		else
+			netif_rx(&e->nif, e->rx_bufs + (size_t)e->rx_next * BUF_SIZE,
+				 d->len);
+		d->status = 0;
+		last = e->rx_next;
+		e->rx_next = (e->rx_next + 1) % RX_RING;
+	}
+	/* The descriptor just handled becomes the new tail: back to the NIC. */
+	if (last != RX_RING)
+		wr(e, REG_RDT, last);
+}
+
+/* ---- link and interrupts ---- */
+
+static void e1000_check(struct netif *nif)
+{
+	struct e1000 *e = nif->priv;
+
+	if (!e->bound || nif->broken)
+		return;
+	netif_set_carrier(nif, rd(e, REG_STATUS) & STATUS_LU);
+}
+
+static void e1000_irq(void *ctx)
+{
+	struct e1000 *e = ctx;
+	u32 icr;
+
+	spin_lock(&e->nif.lock);
+	if (!e->bound || e->nif.broken)
+		goto out;
+	icr = rd(e, REG_ICR);
+	if (!icr)
+		goto out;		/* a shared line: someone else's */
+	e->irqs++;
+	if (icr & ICR_LSC)
+		e1000_check(&e->nif);
+	if (icr & (ICR_RXT0 | ICR_RXO | ICR_RXDMT0))
+		rx_batch(e);
+	if (icr & ICR_TXDW)
+		tx_reclaim(e);
+	netif_tx_flush(&e->nif);
+out:
+	spin_unlock(&e->nif.lock);
+}
+
+static void e1000_show(struct netif *nif)
+{
+	struct e1000 *e = nif->priv;
+	const struct pci_dev *pd = e->pd;
+
+	printf("    pci %02x:%02x.%u %04x:%04x, mmio %#llx, intx gsi %u vector %#x, %s\n",
+	       pd->bus, pd->dev, pd->fn, pd->vendor, pd->device, e->mmio,
+	       e->gsi, e->vec, e->bound ? "bound" : "unbound");
+	printf("    rings rx %u (next %u) tx %u (tail %u clean %u); irqs %llu; binds %llu\n",
+	       RX_RING, e->rx_next, TX_RING, e->tx_tail, e->tx_clean, e->irqs,
+	       e->binds);
+}
+
+static const struct netif_ops e1000_ops = {
+	.tx_alloc = e1000_tx_alloc,
+	.tx_send = e1000_tx_send,
+	.tx_flush = e1000_tx_flush,
+	.check = e1000_check,
+	.show = e1000_show,
+};
+
+/* ---- bring-up ---- */
+
+static int e1000_reset(struct e1000 *e)
+{
+	u64 start = uptime_us();
+
+	wr(e, REG_IMC, ~0u);
+	wr(e, REG_CTRL, rd(e, REG_CTRL) | CTRL_RST);
+	while (rd(e, REG_CTRL) & CTRL_RST) {
+		if (uptime_us() - start > RESET_WAIT_US)
+			return -ETIMEDOUT;
+		cpu_relax();
+	}
+	wr(e, REG_IMC, ~0u);
+	rd(e, REG_ICR);
+	return 0;
+}
+
+static int eeprom_read(struct e1000 *e, u8 word, u16 *val)
+{
+	u64 start = uptime_us();
+	u32 v;
+
+	wr(e, REG_EERD, EERD_START | (u32)word << EERD_ADDR_SHIFT);
+	while (!((v = rd(e, REG_EERD)) & EERD_DONE)) {
+		if (uptime_us() - start > RESET_WAIT_US)
+			return -ETIMEDOUT;
+		cpu_relax();
+	}
+	*val = v >> EERD_DATA_SHIFT;
+	return 0;
+}
+
+/* Receive address 0 holds the EEPROM MAC after reset; else ask the EEPROM. */
+static int read_mac(struct e1000 *e)
+{
+	u32 lo = rd(e, REG_RAL0), hi = rd(e, REG_RAH0);
+	u16 w[3];
+	int i, ret;
+
+	if (hi & RAH_AV) {
+		for (i = 0; i < 4; i++)
+			e->nif.mac[i] = lo >> (8 * i);
+		e->nif.mac[4] = hi;
+		e->nif.mac[5] = hi >> 8;
+		return 0;
+	}
+	for (i = 0; i < 3; i++) {
+		ret = eeprom_read(e, i, &w[i]);
+		if (ret)
+			return ret;
+		e->nif.mac[2 * i] = w[i];
+		e->nif.mac[2 * i + 1] = w[i] >> 8;
+	}
+	wr(e, REG_RAL0, w[0] | (u32)w[1] << 16);
+	wr(e, REG_RAH0, w[2] | RAH_AV);
+	return 0;
+}
+
+static int alloc_rings(struct e1000 *e)
+{
+	if (e->rx)
+		return 0;
+	e->rx = early_alloc(RX_RING * sizeof(*e->rx), PAGE_SIZE);
+	e->tx = early_alloc(TX_RING * sizeof(*e->tx), PAGE_SIZE);
+	e->rx_bufs = early_alloc_nozero((size_t)RX_RING * BUF_SIZE, PAGE_SIZE);
+	e->tx_bufs = early_alloc_nozero((size_t)TX_RING * BUF_SIZE, PAGE_SIZE);
+	if (!e->rx || !e->tx || !e->rx_bufs || !e->tx_bufs) {
+		e->rx = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void setup_rx(struct e1000 *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < RX_RING; i++)
+		e->rx[i] = (struct rx_desc){
+			.addr = (u64)(e->rx_bufs + (size_t)i * BUF_SIZE) };
+	e->rx_next = 0;
+	wr(e, REG_RDBAL, (u32)(u64)e->rx);
+	wr(e, REG_RDBAH, (u64)e->rx >> 32);
+	wr(e, REG_RDLEN, RX_RING * sizeof(*e->rx));
+	wr(e, REG_RDH, 0);
+	/* All but one descriptor: head == tail would mean "none". */
+	wr(e, REG_RDT, RX_RING - 1);
+	wr(e, REG_RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
+}
+
+static void setup_tx(struct e1000 *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < TX_RING; i++)
+		e->tx[i] = (struct tx_desc){
+			.addr = (u64)(e->tx_bufs + (size_t)i * BUF_SIZE),
+			.status = DESC_DD };
+	e->tx_tail = e->tx_clean = 0;
+	wr(e, REG_TDBAL, (u32)(u64)e->tx);
+	wr(e, REG_TDBAH, (u64)e->tx >> 32);
+	wr(e, REG_TDLEN, TX_RING * sizeof(*e->tx));
+	wr(e, REG_TDH, 0);
+	wr(e, REG_TDT, 0);
+	wr(e, REG_TIPG, TIPG_DEFAULT);
+	wr(e, REG_TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
+}
+
+static int e1000_setup(struct e1000 *e)
+{
+	unsigned int i;
+	int ret;
+
+	ret = e1000_reset(e);
+	if (!ret)
+		ret = read_mac(e);
+	if (!ret)
+		ret = alloc_rings(e);
+	if (ret)
+		return ret;
+	/* Reset does not clear the multicast table; we want none of it. */
+	for (i = 0; i < MTA_WORDS; i++)
+		wr(e, REG_MTA + 4 * i, 0);
+	wr(e, REG_CTRL, rd(e, REG_CTRL) | CTRL_SLU);
+	setup_rx(e);
+	setup_tx(e);
+	return 0;
+}
+
+static struct e1000 *slot_nic(unsigned int key, bool create)
+{
+	unsigned int i;
+
+	for (i = 0; i < E1000_MAX; i++) {
+		if (nics[i].used && nics[i].key == key)
+			return &nics[i];
+	}
+	if (!create)
+		return NULL;
+	for (i = 0; i < E1000_MAX; i++) {
+		if (!nics[i].used) {
+			nics[i].used = true;
+			nics[i].key = key;
+			nics[i].vec = -1;
+			return &nics[i];
+		}
+	}
+	return NULL;
+}
+
+/* Stop DMA and interrupts of a present device (lock held or not bound). */
+static void quiesce(struct e1000 *e)
+{
+	wr(e, REG_IMC, ~0u);
+	wr(e, REG_RCTL, 0);
+	wr(e, REG_TCTL, 0);
+	rd(e, REG_ICR);
+	pci_write16(e->pd, PCI_COMMAND,
+		    pci_read16(e->pd, PCI_COMMAND) & ~PCI_CMD_MASTER);
+}
+
+static int e1000_start(struct e1000 *e)
+{
+	int ret;
+
+	e->mmio = pci_bar_mmio(e->pd, 0, 0, 0x20000);
+	if (!e->mmio)
+		return -ENODEV;
+	ret = e1000_setup(e);
+	if (ret)
+		return ret;
+	if (e->vec < 0) {
+		e->vec = irq_vector_alloc(e1000_irq, e);
+		if (e->vec < 0)
+			return e->vec;
+	}
+	ret = ioapic_route_gsi(e->gsi, e->vec, lapic_id(), true, true);
+	if (ret)
+		return ret;
+	e->nif.kind = "e1000";
+	e->nif.ops = &e1000_ops;
+	e->nif.priv = e;
+	if (!e->registered) {
+		ret = netif_register(&e->nif);
+		if (ret)
+			return ret;
+		e->registered = true;
+	}
+	return 0;
+}
+
+int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
+	       const char **ifname)
+{
+	struct e1000 *e = slot_nic(key, true);
+	u64 flags;
+	int ret;
+
+	if (!e)
+		return -ENOSPC;
+	if (e->bound)
+		return -EBUSY;
+	e->pd = pd;
+	e->gsi = gsi;
+	flags = irq_save();
+	ret = e1000_start(e);
+	if (ret) {
+		if (e->mmio)
+			quiesce(e);
+		irq_restore(flags);
+		return ret;
+	}
+	/* A rebind reuses the interface: it works again, link from scratch. */
+	e->nif.broken = false;
+	e->nif.carrier = false;
+	e->nif.tx_pending = false;
+	e->bound = true;
+	e->binds++;
+	pd->owner = e->nif.name;
+	wr(e, REG_IMS, IMS_WANTED);
+	irq_restore(flags);
+	*ifname = e->nif.name;
+	/* Link may already be up: LSC fired before IMS was set. */
+	flags = netif_lock(&e->nif);
+	e1000_check(&e->nif);
+	netif_unlock(&e->nif, flags);
+	return 0;
+}
+
+void e1000_unbind(unsigned int key, bool present)
+{
+	struct e1000 *e = slot_nic(key, false);
+	u64 flags;
+
+	if (!e || !e->bound)
+		return;
+	flags = netif_lock(&e->nif);
+	e->bound = false;
+	if (present)
+		quiesce(e);
+	ioapic_mask_gsi(e->gsi);
+	netif_set_broken(&e->nif, present ? "unbound" : "device gone");
+	e->pd->owner = NULL;
+	netif_unlock(&e->nif, flags);
+}
