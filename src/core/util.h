@@ -53,4 +53,11 @@ static inline void le_write(void *p, unsigned size, uint64_t v)
 
 uint64_t now_ns(void);	/* CLOCK_MONOTONIC */
 
+/*
+ * Format a one-line reason into err (when not NULL) and return ret, so an
+ * error path is one statement: return errf(err, len, -EINVAL, "...", ...).
+ */
+int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/util.h"
 #include "core/vm.h"
 #include "failover/failover.h"
 #include "pci/hotplug.h"
@@ -42,19 +43,6 @@ struct fo_work {
 	struct failover *fo;
 	char standby[64];
 };
-
-static int perr(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int perr(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 struct failover *failover_new(struct vm *vm)
 {
@@ -131,15 +119,15 @@ int failover_check_primary(struct vm *vm, const struct pci_nic_params *p,
 	int ret = 0;
 
 	if (!fo)
-		return perr(err, errlen, -ENOMEM, "Out of memory");
+		return errf(err, errlen, -ENOMEM, "Out of memory");
 	if (!n || !n->failover)
-		return perr(err, errlen, -EINVAL,
+		return errf(err, errlen, -EINVAL,
 			    "failover_pair_id '%s' does not name a virtio-net-pci device with failover=on",
 			    p->failover_pair_id);
 	pthread_mutex_lock(&fo->lock);
 	pair = fo_by_standby(fo, p->failover_pair_id);
 	if (pair && strcmp(pair->primary.id, p->id))
-		ret = perr(err, errlen, -EINVAL,
+		ret = errf(err, errlen, -EINVAL,
 			   "Cannot attach more than one primary device to '%s': '%s' and '%s'",
 			   p->failover_pair_id, pair->primary.id, p->id);
 	pthread_mutex_unlock(&fo->lock);
@@ -171,10 +159,10 @@ int failover_add_primary(struct vm *vm, const struct pci_nic_params *p,
 	int ret;
 
 	if (!fo)
-		return perr(err, errlen, -ENOMEM, "Out of memory");
+		return errf(err, errlen, -ENOMEM, "Out of memory");
 	ret = failover_watch_standby(vm, p->failover_pair_id);
 	if (ret)
-		return perr(err, errlen, ret, "Cannot watch '%s': %s",
+		return errf(err, errlen, ret, "Cannot watch '%s': %s",
 			    p->failover_pair_id, strerror(-ret));
 	if (virtio_net_standby_negotiated(vm, p->failover_pair_id) > 0)
 		return 1;
@@ -184,7 +172,7 @@ int failover_add_primary(struct vm *vm, const struct pci_nic_params *p,
 	ret = fo_add(fo, p, FO_HIDDEN);
 	if (ret) {
 		pci_hotplug_unreserve(vm, p->bus, p->id);
-		return perr(err, errlen, ret, "Out of memory");
+		return errf(err, errlen, ret, "Out of memory");
 	}
 	pr_info("%s: failover primary of %s, hidden until the guest negotiates STANDBY",
 		p->id, p->failover_pair_id);
@@ -418,12 +406,12 @@ int failover_unplug_primary(struct vm *vm, const char *standby,
 	int ret;
 
 	if (!fo)
-		return perr(err, errlen, -ENOMEM, "Out of memory");
+		return errf(err, errlen, -ENOMEM, "Out of memory");
 	pthread_mutex_lock(&fo->lock);
 	pair = fo_by_standby(fo, standby);
 	if (!pair || pair->state != FO_PLUGGED) {
 		pthread_mutex_unlock(&fo->lock);
-		return perr(err, errlen, -ENOENT,
+		return errf(err, errlen, -ENOENT,
 			    "'%s' has no plugged failover primary", standby);
 	}
 	pair->keep = keep;
@@ -448,16 +436,16 @@ int failover_replug_primary(struct vm *vm, const char *standby, char *err,
 	int ret;
 
 	if (!fo)
-		return perr(err, errlen, -ENOMEM, "Out of memory");
+		return errf(err, errlen, -ENOMEM, "Out of memory");
 	pthread_mutex_lock(&fo->lock);
 	pair = fo_by_standby(fo, standby);
 	if (pair && pair->state == FO_HIDDEN)
 		pair->held = false;
 	pthread_mutex_unlock(&fo->lock);
 	if (!pair || pair->state != FO_HIDDEN)
-		return perr(err, errlen, -ENOENT,
+		return errf(err, errlen, -ENOENT,
 			    "'%s' has no hidden failover primary", standby);
 	ret = fo_plug(fo, standby);
-	return ret ? perr(err, errlen, ret, "Cannot plug the primary of '%s'",
+	return ret ? errf(err, errlen, ret, "Cannot plug the primary of '%s'",
 			  standby) : 0;
 }

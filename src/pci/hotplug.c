@@ -49,19 +49,6 @@ struct pci_hotplug {
 void (*pci_hotplug_event_hook)(struct vm *vm, const char *name,
 			       json_t *data);
 
-static int perr(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int perr(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 void pci_hotplug_emit(struct vm *vm, const char *name, json_t *data)
 {
 	if (pci_hotplug_event_hook)
@@ -196,7 +183,7 @@ int pci_hotplug_del(struct vm *vm, const char *id, enum pci_unplug_mode mode,
 	int ret;
 
 	if (!hp)
-		return perr(err, errlen, -ENOMEM, "Out of memory");
+		return errf(err, errlen, -ENOMEM, "Out of memory");
 	pci_host_lock(vm->pci);
 	d = hp_find(hp, id);
 	if (!d) {
@@ -204,10 +191,10 @@ int pci_hotplug_del(struct vm *vm, const char *id, enum pci_unplug_mode mode,
 		if (failover_del_hidden(vm, id))
 			return 0;
 		if (vm_find_device(vm, id))
-			return perr(err, errlen, -EINVAL,
+			return errf(err, errlen, -EINVAL,
 				    "Bus '%s' does not support hotplugging",
 				    PCI_BUS0_NAME);
-		return perr(err, errlen, -ENOENT, "Device '%s' not found", id);
+		return errf(err, errlen, -ENOENT, "Device '%s' not found", id);
 	}
 	if (d->state == HP_EJECTED ||
 	    (d->state == HP_UNPLUGGING && mode == PCI_UNPLUG_ORDERLY)) {
@@ -226,16 +213,16 @@ int pci_hotplug_del(struct vm *vm, const char *id, enum pci_unplug_mode mode,
 	}
 	pci_host_unlock(vm->pci);
 	if (ret == -EAGAIN)
-		return perr(err, errlen, ret,
+		return errf(err, errlen, ret,
 			    "Hot-unplug failed: guest is busy (power indicator blinking)");
 	if (ret < 0)
-		return perr(err, errlen, ret, "Cannot unplug '%s': %s", id,
+		return errf(err, errlen, ret, "Cannot unplug '%s': %s", id,
 			    strerror(-ret));
 	return 0;
 
 busy:
 	pci_host_unlock(vm->pci);
-	return perr(err, errlen, ret,
+	return errf(err, errlen, ret,
 		    "Device %s is already in the process of unplug", id);
 }
 
@@ -295,12 +282,12 @@ static int hp_slot_free(struct pci_root_port *rp,
 			size_t errlen)
 {
 	if (root_port_occupied(rp))
-		return perr(err, errlen, -EBUSY,
+		return errf(err, errlen, -EBUSY,
 			    "PCI: slot 0 function 0 not available for %s, in use by %s,id=\"%s\"",
 			    p->driver, rp->child_dev ? rp->child_dev->ops->type :
 			    "a device", rp->child_dev ? rp->child_dev->id : "");
 	if (rp->reserved[0] && strcmp(rp->reserved, p->id))
-		return perr(err, errlen, -EBUSY,
+		return errf(err, errlen, -EBUSY,
 			    "PCI: slot 0 function 0 not available for %s, reserved for failover primary '%s'",
 			    p->driver, rp->reserved);
 	return 0;
@@ -313,7 +300,7 @@ int pci_hotplug_reserve(struct vm *vm, const struct pci_nic_params *p,
 	int ret;
 
 	if (!rp)
-		return perr(err, errlen, -ENOENT, "Bus '%s' not found", p->bus);
+		return errf(err, errlen, -ENOENT, "Bus '%s' not found", p->bus);
 	pci_host_lock(vm->pci);
 	ret = hp_slot_free(rp, p, err, errlen);
 	if (!ret)
@@ -344,7 +331,7 @@ static int hp_insert(struct vm *vm, struct pci_root_port *rp,
 
 	if (!hp || !d) {
 		free(d);
-		return perr(err, errlen, -ENOMEM, "Out of memory");
+		return errf(err, errlen, -ENOMEM, "Out of memory");
 	}
 	*d = (struct hp_dev){ .vm = vm, .dev = b->dev, .rp = rp };
 	snprintf(d->id, sizeof(d->id), "%s", p->id);
@@ -388,11 +375,11 @@ int pci_hotplug_plug(struct vm *vm, const struct pci_nic_params *p,
 	if (!pci_bus_is_root(p->bus)) {
 		rp = root_port_find(vm, p->bus);
 		if (!rp)
-			return perr(err, errlen, -ENOENT, "Bus '%s' not found",
+			return errf(err, errlen, -ENOENT, "Bus '%s' not found",
 				    p->bus);
 	}
 	if (!nd || nd->user)
-		return perr(err, errlen, -EBUSY,
+		return errf(err, errlen, -EBUSY,
 			    "Property '%s.netdev' can't take value '%s', it's in use",
 			    p->driver, p->netdev);
 	if (rp) {
@@ -405,7 +392,7 @@ int pci_hotplug_plug(struct vm *vm, const struct pci_nic_params *p,
 	ret = !strcmp(p->driver, "e1000") ? build_e1000(vm, p, nd, &b) :
 					    build_virtio(vm, p, nd, &b);
 	if (ret)
-		return perr(err, errlen, ret,
+		return errf(err, errlen, ret,
 			    "Device '%s' could not be initialized: %s", p->id,
 			    strerror(-ret));
 	/* Listed first, reachable second: the guest never sees a stranger. */
@@ -416,11 +403,11 @@ int pci_hotplug_plug(struct vm *vm, const struct pci_nic_params *p,
 	} else {
 		ret = pci_host_add(vm->pci, b.pd, p->slot);
 		if (ret && p->slot >= 0)
-			perr(err, errlen, ret,
+			errf(err, errlen, ret,
 			     "PCI: slot %d function 0 not available for %s",
 			     p->slot, p->driver);
 		else if (ret)
-			perr(err, errlen, ret, "No free slot on %s for %s",
+			errf(err, errlen, ret, "No free slot on %s for %s",
 			     PCI_BUS0_NAME, p->driver);
 	}
 	if (ret) {

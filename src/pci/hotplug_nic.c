@@ -59,19 +59,6 @@ static bool id_wellformed(const char *id)
 	return true;
 }
 
-static int perr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int perr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int copy_str(char *dst, size_t size, const char *src)
 {
 	if (strlen(src) >= size)
@@ -113,11 +100,11 @@ static int nic_parse_addr(struct opts *o, const struct pci_nic_params *p,
 	if (!addr)
 		return 0;
 	if (parse_addr(addr, &s, &f) || f != 0 || (bus0 && s == 0))
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "Property '%s.addr' doesn't take value '%s'",
 			    p->driver, addr);
 	if (!bus0 && s != 0)
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "PCI: slot %d is not valid for %s, parent device only allows plugging into slot 0.",
 			    s, p->driver);
 	*slot = bus0 ? s : 0;
@@ -131,14 +118,14 @@ static int nic_parse_netdev(struct vm *vm, struct opts *o,
 	struct netdev *nd;
 
 	if (!id || !*id)
-		return perr(err, errlen, "Parameter 'netdev' is missing");
+		return errf(err, errlen, -EINVAL, "Parameter 'netdev' is missing");
 	nd = netdev_find(vm, id);
 	if (!nd || copy_str(p->netdev, sizeof(p->netdev), id))
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "Property '%s.netdev' can't find value '%s'",
 			    p->driver, id);
 	if (nd->user || failover_holds_netdev(vm, id))
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "Property '%s.netdev' can't take value '%s', it's in use",
 			    p->driver, id);
 	return 0;
@@ -162,7 +149,7 @@ static int nic_parse_props(struct vm *vm, struct opts *o,
 	if (nic_parse_netdev(vm, o, p, err, errlen))
 		return -EINVAL;
 	if (mac && (parse_mac(mac, p->mac) || (p->mac[0] & 1)))
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "Property '%s.mac' doesn't take value '%s'",
 			    p->driver, mac);
 	if (!mac)
@@ -171,13 +158,13 @@ static int nic_parse_props(struct vm *vm, struct opts *o,
 	if (fo && !strcmp(fo, "on"))
 		p->failover = true;
 	else if (fo && strcmp(fo, "off"))
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "Parameter 'failover' expects 'on' or 'off'");
 	for (unsigned i = 0; i < ARRAY_SIZE(ignored_props); i++)
 		opts_get(o, ignored_props[i]);
 	extra = opts_first_unused(o);
 	if (extra)
-		return perr(err, errlen, "Property '%s.%s' not found",
+		return errf(err, errlen, -EINVAL, "Property '%s.%s' not found",
 			    p->driver, extra);
 	return 0;
 }
@@ -189,12 +176,12 @@ static int nic_parse_id(struct vm *vm, struct opts *o,
 
 	/* QEMU makes one up; fvmm needs it for device_del and events. */
 	if (!id)
-		return perr(err, errlen, "Parameter 'id' is missing");
+		return errf(err, errlen, -EINVAL, "Parameter 'id' is missing");
 	if (!id_wellformed(id) || copy_str(p->id, sizeof(p->id), id))
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "Parameter 'id' expects an identifier");
 	if (vm_find_device(vm, id) || failover_holds_id(vm, id))
-		return perr(err, errlen, "Duplicate device ID '%s'", id);
+		return errf(err, errlen, -EINVAL, "Duplicate device ID '%s'", id);
 	return 0;
 }
 
@@ -208,7 +195,7 @@ static int nic_parse_driver_bus(struct vm *vm, struct opts *o,
 
 	*drv = nic_driver_find(o->type);
 	if (!*drv)
-		return perr(err, errlen, "'%s' is not a valid device model name",
+		return errf(err, errlen, -EINVAL, "'%s' is not a valid device model name",
 			    o->type);
 	strcpy(p->driver, (*drv)->name);
 	if (!bus)
@@ -218,7 +205,7 @@ static int nic_parse_driver_bus(struct vm *vm, struct opts *o,
 		return 0;
 	}
 	if (!root_port_find(vm, bus) || copy_str(p->bus, sizeof(p->bus), bus))
-		return perr(err, errlen, "Bus '%s' not found", bus);
+		return errf(err, errlen, -EINVAL, "Bus '%s' not found", bus);
 	return 0;
 }
 
@@ -237,12 +224,12 @@ int pci_nic_parse(struct vm *vm, struct opts *o, bool hotplug,
 	pair = opts_get(o, "failover_pair_id");
 	if (pair) {
 		if (!opts_get(o, "id"))
-			return perr(err, errlen,
+			return errf(err, errlen, -EINVAL,
 				    "Device with failover_pair_id needs to have id");
 		if (copy_str(p->failover_pair_id, sizeof(p->failover_pair_id),
 			     pair) || copy_str(p->id, sizeof(p->id),
 					       opts_get(o, "id")))
-			return perr(err, errlen,
+			return errf(err, errlen, -EINVAL,
 				    "Property '%s.failover_pair_id' doesn't take value '%s'",
 				    p->driver, pair);
 		if (failover_check_primary(vm, p, err, errlen))
@@ -250,7 +237,7 @@ int pci_nic_parse(struct vm *vm, struct opts *o, bool hotplug,
 	}
 	/* A hidden primary is hot-plugged later: it needs a hotplug bus. */
 	if (bus0 && (hotplug || pair))
-		return perr(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "Bus '%s' does not support hotplugging",
 			    PCI_BUS0_NAME);
 	if (nic_parse_id(vm, o, p, err, errlen) ||
