@@ -308,7 +308,7 @@ static unsigned int vnet_rx_batch(struct vnet *n, bool hold)
 	return done;
 }
 
-/* ---- polling (net.c runs this loop in ring 3 on a CPU of its own) ---- */
+/* ---- polling (net/poll.c calls these in ring 3) ---- */
 
 static int vnet_poll(struct netif *nif)
 {
@@ -347,10 +347,11 @@ static bool vnet_arm(struct netif *nif)
 }
 
 /*
- * Hand the queues to a poller on the CPU with apic_id: queue interrupts go
- * there and only wake it (a bare entry, no C handler: user.c), and kicks
- * use MMIO, since ring 3 may not do port I/O.  Configuration interrupts
- * stay with ring 0 here.
+ * Hand the queues to a poller on cpu: queue interrupts go there and only
+ * wake it (a bare entry, no C handler: user.c), and kicks use MMIO, since
+ * ring 3 may not do port I/O.  Configuration interrupts keep their ring-0
+ * handler on the boot CPU; when that is the poller's CPU too, the handler
+ * defers the work (vnet_config_irq).  One shared vector cannot be split.
  */
 static int vnet_set_poller(struct netif *nif, unsigned int cpu)
 {
@@ -572,6 +573,8 @@ static int vnet_setup_irqs(struct vnet *n)
 		return ret;
 	n->cfg_entry = MSIX_CFG_ENTRY;
 	n->q_entry = n->vp.msix.nr > 1 ? MSIX_QUEUE_ENTRY : MSIX_CFG_ENTRY;
+	n->cfg_apic = apic;
+	n->cfg_work.fn = vnet_config_work;
 	n->q_vec = irq_vector_alloc(vnet_queue_irq, n);
 	if (n->q_vec < 0)
 		return n->q_vec;
@@ -581,8 +584,6 @@ static int vnet_setup_irqs(struct vnet *n)
 	n->cfg_vec = irq_vector_alloc(vnet_config_irq, n);
 	if (n->cfg_vec < 0)
 		return n->cfg_vec;
-	n->cfg_apic = apic;
-	n->cfg_work.fn = vnet_config_work;
 	return msix_route(&n->vp.msix, n->cfg_entry, n->cfg_vec, apic);
 }
 

@@ -2,12 +2,14 @@
  * Network interfaces and the small IPv4 stack: Ethernet, ARP, IPv4 (no
  * fragments), ICMP echo, UDP with an echo service on port 7.
  *
- * Locking: each interface has one lock, taken with interrupts off.  A
- * driver's interrupt handler takes it and hands received frames to
- * netif_rx(), which runs the whole stack and queues replies on the same
- * interface; anything else that transmits (shell, link events) takes it
- * too.  Replies are queued with netif_tx_send() and the device is told
- * once per batch with netif_tx_flush().
+ * Locking: each interface has one lock.  Whoever runs the data path
+ * takes it and hands received frames to netif_rx(), which runs the whole
+ * stack and queues replies on the same interface: the ring-3 poller
+ * (net/poll.c, plain spin_lock) or, without one, the driver's interrupt
+ * handler.  Anything else that transmits (shell, link events) takes it
+ * too, in ring 0 with interrupts off (netif_lock).  Replies are queued
+ * with netif_tx_send() and the device is told once per batch with
+ * netif_tx_flush().
  */
 #ifndef GUEST_NET_H
 #define GUEST_NET_H
@@ -83,6 +85,7 @@ struct netif {
 	u8 prefix;
 	bool carrier;
 	bool broken;		/* the device failed: never touched again */
+	const char *broken_why;
 	bool standby;		/* virtio STANDBY negotiated (failover pair) */
 	bool tx_pending;	/* frames queued since the last flush */
 	struct netif_stats st;
@@ -219,6 +222,10 @@ void ping_reply(struct pkt *pkt, u16 id, u16 seq);
 void udp_input(struct pkt *pkt);
 
 /* ---- boot and console (net/net.c) ---- */
+
+/* From ip=, ip1=, ... (net.c); applied as interfaces register. */
+extern u32 net_cfg_ip[NETIF_MAX];
+extern u8 net_cfg_prefix[NETIF_MAX];
 
 /* Boot options: ip=ADDR/PREFIX, ip1=..., corrupt_ring=ethN, netpoll=. */
 int net_opt_ip(const char *name, const char *val);

@@ -115,11 +115,11 @@ static void netif_line(struct netif *nif)
 {
 	char mac[18];
 
-	printf("%s: %s %s link %s standby=%s%s\n", nif->name, nif->kind,
+	printf("%s: %s %s link %s standby=%s%s%s%s\n", nif->name, nif->kind,
 	       mac_str(nif->mac, mac),
 	       nif->broken ? "broken" : nif->carrier ? "up" : "down",
-	       nif->standby ? "yes" : "no",
-	       nif->broken ? " (device needs reset)" : "");
+	       nif->standby ? "yes" : "no", nif->broken ? " (" : "",
+	       nif->broken ? nif->broken_why : "", nif->broken ? ")" : "");
 }
 
 /* The boot option that sets ethN's address: ip, ip1, ip2, ... */

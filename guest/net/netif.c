@@ -11,10 +11,6 @@
 static struct netif *netifs[NETIF_MAX];
 static unsigned int nr_netifs;
 
-/* Set by net.c from ip=, ip1=, ...: applied as interfaces register. */
-extern u32 net_cfg_ip[NETIF_MAX];
-extern u8 net_cfg_prefix[NETIF_MAX];
-
 unsigned int netif_count(void)
 {
 	return nr_netifs;
@@ -95,6 +91,7 @@ void netif_set_broken(struct netif *nif, const char *why)
 	if (nif->broken)
 		return;
 	nif->broken = true;
+	nif->broken_why = why;
 	nif->carrier = false;
 	nif->tx_pending = false;
 	printf("%s: %s\n", nif->name, why);
