@@ -16,7 +16,11 @@
 #define MP_IOAPIC_ADDR		0xFEC00000U
 #define MP_LAPIC_ADDR		0xFEE00000U
 #define MP_PCI_BUS		0
-#define MP_ISA_BUS		1
+/*
+ * ISA's MP bus id sits above every PCI bus number fvmm hands out (root port k
+ * has secondary bus k + 1), so no PCI bus is ever typed ISA.
+ */
+#define MP_ISA_BUS		32
 #define MP_PCI_GSI(dev, pin)	(16 + (((dev) + (pin)) & 3))
 
 /*
