@@ -9,6 +9,16 @@
  * Interrupts: INTx, level triggered.  The handler reads ICR (which clears
  * it and drops the line), then handles link changes, received frames and
  * transmit completions, all in ring 0 with the interface lock held.
+ *
+ * Polled (net/poll.c, with a poller on an AP of its own): the receive ->
+ * stack -> transmit path runs in ring 3 on the poller's CPU, natively
+ * where ring 0 is emulated, as for virtio-net.  The level-triggered line
+ * cannot go to a bare wake-up entry (it would stay asserted until someone
+ * reads ICR), so it stays with the ring-0 handler on the boot CPU, which
+ * keeps link changes and, for receive, only masks receive interrupts and
+ * wakes the poller.  Receive interrupts are enabled by the poller's arm
+ * when it goes to sleep; transmit completions never interrupt (slots are
+ * reclaimed when the ring runs full).
  */
 
 #include <apic.h>
@@ -21,6 +31,7 @@
 #include <printk.h>
 #include <string.h>
 #include <time.h>
+#include <user.h>
 #include <x86.h>
 
 /* Registers (byte offsets in BAR0). */
@@ -61,7 +72,9 @@
 #define ICR_RXDMT0	(1u << 4)
 #define ICR_RXO		(1u << 6)
 #define ICR_RXT0	(1u << 7)
+#define ICR_RX_ANY	(ICR_RXT0 | ICR_RXO | ICR_RXDMT0)
 #define IMS_WANTED	(ICR_RXT0 | ICR_RXO | ICR_TXDW | ICR_LSC)
+#define IMS_POLLED	ICR_LSC		/* + ICR_RX_ANY while the poller sleeps */
 
 #define RCTL_EN		(1u << 1)
 #define RCTL_BAM	(1u << 15)
@@ -106,13 +119,15 @@ struct e1000 {
 	unsigned int key, gsi;
 	int vec;
 	bool used, registered, bound;
+	bool polled;		/* a ring-3 poller owns the data path */
+	unsigned int poll_cpu;
 	struct rx_desc *rx;
 	struct tx_desc *tx;
 	u8 *rx_bufs, *tx_bufs;
 	u16 rx_next;		/* next descriptor the device fills */
 	u16 tx_tail;		/* next descriptor we fill */
 	u16 tx_clean;		/* oldest descriptor not yet reclaimed */
-	u64 irqs, binds;
+	u64 irqs, binds, wakes;
 };
 
 static struct e1000 nics[E1000_MAX];
@@ -181,9 +196,11 @@ static void e1000_tx_flush(struct netif *nif)
 
 /* ---- receive ---- */
 
-static void rx_batch(struct e1000 *e)
+/* Frames handled (good or not). */
+static int rx_batch(struct e1000 *e)
 {
 	u16 last = RX_RING;
+	int n = 0;
 	struct rx_desc *d;
 
 	for (;;) {
@@ -199,12 +216,60 @@ static void rx_batch(struct e1000 *e)
 			netif_rx(&e->nif, e->rx_bufs + (size_t)e->rx_next * BUF_SIZE,
 				 d->len);
 		d->status = 0;
+		n++;
 		last = e->rx_next;
 		e->rx_next = (e->rx_next + 1) % RX_RING;
 	}
 	/* The descriptor just handled becomes the new tail: back to the NIC. */
 	if (last != RX_RING)
 		wr(e, REG_RDT, last);
+	return n;
+}
+
+/* ---- polling (net/poll.c calls these in ring 3) ---- */
+
+static int e1000_poll(struct netif *nif)
+{
+	struct e1000 *e = nif->priv;
+	int done = 0;
+
+	/* Unlocked peek: an idle ring costs one memory read, no lock. */
+	if (!(READ_ONCE(e->rx[e->rx_next].status) & DESC_DD))
+		return 0;
+	spin_lock(&nif->lock);
+	if (e->bound && !nif->broken) {
+		done = rx_batch(e);
+		netif_tx_flush(nif);
+	}
+	spin_unlock(&nif->lock);
+	return done;
+}
+
+/* Receive interrupts on; false if a frame is already waiting. */
+static bool e1000_arm(struct netif *nif)
+{
+	struct e1000 *e = nif->priv;
+	bool quiet = true;
+
+	spin_lock(&nif->lock);
+	if (e->bound && !nif->broken) {
+		wr(e, REG_IMS, ICR_RX_ANY);
+		quiet = !(READ_ONCE(e->rx[e->rx_next].status) & DESC_DD);
+	}
+	spin_unlock(&nif->lock);
+	return quiet;
+}
+
+/* Ring 0, interface locked or not yet polled: the handler changes mode. */
+static int e1000_set_poller(struct netif *nif, unsigned int cpu)
+{
+	struct e1000 *e = nif->priv;
+
+	e->poll_cpu = cpu;
+	e->polled = true;
+	if (e->bound)
+		wr(e, REG_IMC, ICR_TXDW);
+	return 0;
 }
 
 /* ---- link and interrupts ---- */
@@ -232,7 +297,16 @@ static void e1000_irq(void *ctx)
 	e->irqs++;
 	if (icr & ICR_LSC)
 		e1000_check(&e->nif);
-	if (icr & (ICR_RXT0 | ICR_RXO | ICR_RXDMT0))
+	if (e->polled) {
+		/* Only wake the poller; its arm re-enables these. */
+		if (icr & ICR_RX_ANY) {
+			wr(e, REG_IMC, ICR_RX_ANY);
+			e->wakes++;
+			user_wake_cpu(e->poll_cpu);
+		}
+		goto out;
+	}
+	if (icr & ICR_RX_ANY)
 		rx_batch(e);
 	if (icr & ICR_TXDW)
 		tx_reclaim(e);
@@ -249,9 +323,10 @@ static void e1000_show(struct netif *nif)
 	printf("    pci %02x:%02x.%u %04x:%04x, mmio %#llx, intx gsi %u vector %#x, %s\n",
 	       pd->bus, pd->dev, pd->fn, pd->vendor, pd->device, e->mmio,
 	       e->gsi, e->vec, e->bound ? "bound" : "unbound");
-	printf("    rings rx %u (next %u) tx %u (tail %u clean %u); irqs %llu; binds %llu\n",
+	printf("    rings rx %u (next %u) tx %u (tail %u clean %u); irqs %llu, poller wakes %llu; binds %llu; %s\n",
 	       RX_RING, e->rx_next, TX_RING, e->tx_tail, e->tx_clean, e->irqs,
-	       e->binds);
+	       e->wakes, e->binds,
+	       e->polled ? "polled in ring 3" : "interrupt driven");
 }
 
 static const struct netif_ops e1000_ops = {
@@ -260,6 +335,9 @@ static const struct netif_ops e1000_ops = {
 	.tx_flush = e1000_tx_flush,
 	.check = e1000_check,
 	.show = e1000_show,
+	.poll = e1000_poll,
+	.arm = e1000_arm,
+	.set_poller = e1000_set_poller,
 };
 
 /* ---- bring-up ---- */
@@ -482,11 +560,14 @@ int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
 	e->bound = true;
 	e->binds++;
 	pd->owner = e->nif.name;
-	wr(e, REG_IMS, IMS_WANTED);
+	net_poll_attach(&e->nif);
+	wr(e, REG_IMS, e->polled ? IMS_POLLED : IMS_WANTED);
 	irq_restore(flags);
 	*ifname = e->nif.name;
 	/* Link may already be up: LSC fired before IMS was set. */
 	flags = netif_lock(&e->nif);
+	/* Pair first (a failover primary), then the carrier may switch. */
+	netif_bound(&e->nif);
 	e1000_check(&e->nif);
 	netif_unlock(&e->nif, flags);
 	return 0;
@@ -500,11 +581,17 @@ void e1000_unbind(unsigned int key, bool present)
 	if (!e || !e->bound)
 		return;
 	flags = netif_lock(&e->nif);
+	/* Orderly: what the card already received is not lost with it. */
+	if (present && !e->nif.broken) {
+		rx_batch(e);
+		netif_tx_flush(&e->nif);
+	}
 	e->bound = false;
+	/* First, so a failover device moves its traffic at once. */
+	netif_set_broken(&e->nif, present ? "unbound" : "device gone");
 	if (present)
 		quiesce(e);
 	ioapic_mask_gsi(e->gsi);
-	netif_set_broken(&e->nif, present ? "unbound" : "device gone");
 	e->pd->owner = NULL;
 	netif_unlock(&e->nif, flags);
 }

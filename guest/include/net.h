@@ -87,6 +87,7 @@ struct netif {
 	bool broken;		/* the device failed: never touched again */
 	const char *broken_why;
 	bool standby;		/* virtio STANDBY negotiated (failover pair) */
+	struct netif *master;	/* failover device it is a slave of, or NULL */
 	bool tx_pending;	/* frames queued since the last flush */
 	struct netif_stats st;
 	struct spinlock lock;
@@ -162,7 +163,12 @@ void csum_replace16(u8 *csum, u16 old, u16 new_word);
 
 /* Name it ethN (N = registration order) and give it its ip= address. */
 int netif_register(struct netif *nif);
+/* Register under a fixed name, no ethN and no ip= (the failover device). */
+int netif_register_named(struct netif *nif, const char *name);
+/* Driver: the device was (re)bound and works (lock held). */
+void netif_bound(struct netif *nif);
 unsigned int netif_count(void);
+unsigned int netif_eth_count(void);
 struct netif *netif_get(unsigned int i);
 struct netif *netif_by_name(const char *name);
 /* The interface whose subnet holds ip (first match), or NULL. */
@@ -187,6 +193,16 @@ static inline void netif_unlock(struct netif *nif, u64 flags)
 {
 	spin_unlock_irqrestore(&nif->lock, flags);
 }
+
+/* ---- failover device (net/failover.c) ---- */
+
+/* netif_register: a STANDBY virtio-net creates fo0 and gives it its IP. */
+void failover_create(struct netif *standby);
+/* A slave's state changed: bound, carrier, broken (slave locked). */
+void failover_event(struct netif *nif);
+/* A frame received on a slave (slave locked). */
+void failover_rx(struct netif *slave, const u8 *frame, size_t len);
+void failover_cmd(int argc, char **argv);
 
 /* ---- protocols ---- */
 
@@ -235,6 +251,8 @@ int net_opt_netpoll(const char *name, const char *val);
 /* The ring-3 poller (net/poll.c), started by net_init. */
 void net_poll_start(void);
 void net_poll_show(void);
+/* Driver (ring 0): a NIC bound after net_init; the poller may take it. */
+void net_poll_attach(struct netif *nif);
 /*
  * Ring 0 waiting for the network (ping, ARP) on the CPU whose idle time
  * is the poller: do one polling pass, since the poller is not running.

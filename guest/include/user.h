@@ -45,7 +45,7 @@ struct user_cpu {
 	bool active;		/* in user_run */
 	bool ready;		/* GS base set on this CPU */
 	volatile bool stop;	/* user_stop_cpu() asked fn to return */
-	volatile bool halted;	/* in hlt: wake it with an IPI (user_kick) */
+	volatile bool halted;	/* in hlt: wake it with an IPI (user_wake_cpu) */
 	struct kwork *volatile work;	/* deferred ring-0 work (kwork_queue) */
 	/* Handoff to an idle AP (user_run_on_cpu). */
 	void (*volatile fn)(void *);
@@ -103,6 +103,13 @@ void user_ap_idle(unsigned int cpu);
 
 /* Send vec to user_wake_entry: it only wakes SYS_IDLE (see user.c). */
 int user_wake_vector(u8 vec);
+
+/*
+ * Wake cpu if it sleeps in SYS_IDLE or the AP idle loop.  Make what it
+ * should notice visible first; an interrupt handler's own irq_seq bump
+ * counts, so a handler need only call this.
+ */
+void user_wake_cpu(unsigned int cpu);
 
 /* Queue w on cpu (any ring-0 context); false if it was already queued. */
 bool kwork_queue(unsigned int cpu, struct kwork *w);

@@ -84,6 +84,7 @@ static void cmd_reboot(int argc __unused, char **argv __unused)
 static const struct command commands[] = {
 	{ "arp", net_cmd_arp, "ARP cache of every interface" },
 	{ "cpus", cmd_cpus, "list CPUs and their APIC ids" },
+	{ "failover", failover_cmd, "failover device: tx path, per-slave counters" },
 	{ "help", cmd_help, "this list" },
 	{ "ifconfig", net_cmd_net, "same as net" },
 	{ "mem", cmd_mem, "memory map and totals" },

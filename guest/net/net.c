@@ -159,7 +159,7 @@ void net_init(void)
 		netif_line(nif);
 		netif_addr_line(nif);
 	}
-	for (i = netif_count(); i < NETIF_MAX; i++) {
+	for (i = netif_eth_count(); i < NETIF_MAX; i++) {
 		if (net_cfg_ip[i])
 			pr_warn("net: %s= given but there is no eth%u\n",
 				ip_opt_name(i, opt), i);

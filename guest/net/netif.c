@@ -10,6 +10,12 @@
 
 static struct netif *netifs[NETIF_MAX];
 static unsigned int nr_netifs;
+static unsigned int nr_eth;	/* ethN names: fo0 takes no N */
+
+unsigned int netif_eth_count(void)
+{
+	return nr_eth;
+}
 
 unsigned int netif_count(void)
 {
@@ -46,30 +52,52 @@ struct netif *netif_route(u32 ip)
 	return NULL;
 }
 
+int netif_register_named(struct netif *nif, const char *name)
+{
+	if (nr_netifs == NETIF_MAX)
+		return -ENOSPC;
+	strlcpy(nif->name, name, sizeof(nif->name));
+	nif->lock = (struct spinlock)SPINLOCK_INIT;
+	netifs[nr_netifs++] = nif;
+	return 0;
+}
+
 int netif_register(struct netif *nif)
 {
-	unsigned int i = nr_netifs;
+	unsigned int i = nr_eth;
+	char name[8];
+	int ret;
 
-	if (i == NETIF_MAX)
-		return -ENOSPC;
+	snprintf(name, sizeof(name), "eth%u", i);
+	ret = netif_register_named(nif, name);
+	if (ret)
+		return ret;
+	nr_eth++;
 	nif->index = i;
-	snprintf(nif->name, sizeof(nif->name), "eth%u", i);
-	nif->lock = (struct spinlock)SPINLOCK_INIT;
 	if (net_cfg_ip[i]) {
 		nif->ip = net_cfg_ip[i];
 		nif->prefix = net_cfg_prefix[i];
 		nif->mask = nif->prefix ? ~0u << (32 - nif->prefix) : 0;
 	}
-	netifs[i] = nif;
-	nr_netifs++;
+	/* A standby hands its address over to the failover device. */
+	if (nif->standby)
+		failover_create(nif);
 	return 0;
+}
+
+void netif_bound(struct netif *nif)
+{
+	failover_event(nif);
 }
 
 void netif_rx(struct netif *nif, const u8 *frame, size_t len)
 {
 	nif->st.rx_packets++;
 	nif->st.rx_bytes += len;
-	eth_input(nif, frame, len);
+	if (nif->master)
+		failover_rx(nif, frame, len);
+	else
+		eth_input(nif, frame, len);
 }
 
 void netif_set_carrier(struct netif *nif, bool up)
@@ -84,6 +112,7 @@ void netif_set_carrier(struct netif *nif, bool up)
 		arp_announce(nif);
 		netif_tx_flush(nif);
 	}
+	failover_event(nif);
 }
 
 void netif_set_broken(struct netif *nif, const char *why)
@@ -94,6 +123,8 @@ void netif_set_broken(struct netif *nif, const char *why)
 	nif->broken_why = why;
 	nif->carrier = false;
 	nif->tx_pending = false;
+	/* Traffic moves to the standby before the slow console line. */
+	failover_event(nif);
 	printf("%s: %s\n", nif->name, why);
 }
 

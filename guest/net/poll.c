@@ -80,10 +80,10 @@ int net_opt_netpoll(const char *name __unused, const char *val)
 /* One pass over every interface; the amount of work done. */
 static int poll_all(void)
 {
-	unsigned int i;
+	unsigned int i, n = __atomic_load_n(&nr_polled, __ATOMIC_ACQUIRE);
 	int work = 0;
 
-	for (i = 0; i < nr_polled; i++)
+	for (i = 0; i < n; i++)
 		work += polled[i]->ops->poll(polled[i]);
 	return work;
 }
@@ -91,10 +91,10 @@ static int poll_all(void)
 /* Re-arm every interface; false if one had work meanwhile. */
 static bool arm_all(void)
 {
+	unsigned int i, n = __atomic_load_n(&nr_polled, __ATOMIC_ACQUIRE);
 	bool quiet = true;
-	unsigned int i;
 
-	for (i = 0; i < nr_polled; i++)
+	for (i = 0; i < n; i++)
 		quiet = polled[i]->ops->arm(polled[i]) && quiet;
 	return quiet;
 }
@@ -223,6 +223,40 @@ static void switch_over(void)
 			pr_warn("%s: stays interrupt driven (%d)\n",
 				polled[i]->name, ret);
 	}
+}
+
+/*
+ * An interface that appeared after the poller started (a hot-plugged or
+ * cold-plugged PCI NIC; pciehp binds after net_init).  Only a poller on
+ * an AP of its own takes it: the idle-mode poller shares the boot CPU,
+ * whose ring-0 hot-plug handler would then spin on a lock its interrupted
+ * ring-3 holder cannot release.  The slot in polled[] is kept for the
+ * interface's lifetime (drivers keep unbound interfaces and rebind them);
+ * poll and arm skip an interface that is not bound.
+ */
+void net_poll_attach(struct netif *nif)
+{
+	unsigned int i;
+	int ret;
+
+	if (mode != POLL_AP || !nif->ops->poll)
+		return;
+	for (i = 0; i < nr_polled && polled[i] != nif; i++)
+		;
+	if (i == nr_polled) {
+		if (nr_polled == NETIF_MAX)
+			return;
+		polled[i] = nif;
+		/* The loop reads nr_polled without a lock: entry first. */
+		__atomic_store_n(&nr_polled, i + 1, __ATOMIC_RELEASE);
+	}
+	ret = nif->ops->set_poller(nif, poll_cpu);
+	if (ret) {
+		pr_warn("%s: stays interrupt driven (%d)\n", nif->name, ret);
+		return;
+	}
+	/* A sleeping poller would not look at it until the next wake-up. */
+	user_wake_cpu(poll_cpu);
 }
 
 void net_poll_start(void)

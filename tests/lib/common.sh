@@ -22,7 +22,12 @@ on_exit() { _cleanups=("$*" "${_cleanups[@]}"); }
 _run_cleanups() {
 	local c
 	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
-	rm -rf "$TEST_TMP"
+	# A failed script's consoles and reports are what explain the failure.
+	if [[ $_failed -eq 0 ]]; then
+		rm -rf "$TEST_TMP"
+	else
+		echo "test files kept in $TEST_TMP"
+	fi
 }
 trap _run_cleanups EXIT
 trap 'exit 130' INT TERM

@@ -22,6 +22,7 @@
  *   user_should_stop(), user_work_pending(), user_cpu_id()   [ring 3]
  *   kwork_queue(cpu, w)            ring-0 work for a CPU that is in ring 3
  *   user_wake_vector(vec)          a vector whose interrupt only wakes
+ *   user_wake_cpu(cpu)             wake a CPU asleep in SYS_IDLE
  *
  * The gate into ring 0 is `int3` through a DPL-3 interrupt gate.  The
  * candidates, ring 3 -> bare ring-0 handler -> iretq, on kvm_pvm
@@ -175,7 +176,7 @@ long user_run(void (*fn)(void *), void *arg, void *stack_top)
 
 /* Callers set what the target should notice before calling this: the
  * target sets halted before its last check, so one of them sees the other. */
-static void user_kick(unsigned int cpu)
+void user_wake_cpu(unsigned int cpu)
 {
 	static bool routed;
 
@@ -220,7 +221,7 @@ bool kwork_queue(unsigned int cpu, struct kwork *w)
 		w->next = head;
 	} while (!__atomic_compare_exchange_n(&uc->work, &head, w, false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-	user_kick(cpu);
+	user_wake_cpu(cpu);
 	return true;
 }
 
@@ -346,7 +347,7 @@ int user_run_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)
 	uc->arg = arg;
 	uc->stop = false;
 	__atomic_store_n(&uc->state, UCPU_QUEUED, __ATOMIC_RELEASE);
-	user_kick(cpu);
+	user_wake_cpu(cpu);
 	return 0;
 }
 
@@ -355,7 +356,7 @@ void user_stop_cpu(unsigned int cpu)
 	if (cpu >= MAX_CPUS)
 		return;
 	WRITE_ONCE(user_cpus[cpu].stop, true);
-	user_kick(cpu);
+	user_wake_cpu(cpu);
 }
 
 /* Sleeps between timer ticks (10 ms), so only the BSP may wait: a test

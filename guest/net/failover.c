@@ -1,0 +1,374 @@
+/*
+ * The failover device fo0: net_failover's pairing and transmit rules,
+ * without its outage.
+ *
+ * A virtio-net that negotiated STANDBY creates fo0 when it registers: fo0
+ * takes its MAC and its ip= address (the slaves carry none).  A PCI NIC
+ * with the same MAC that binds later (pciehp) becomes the primary until
+ * it is unbound.  Transmit goes through the primary while it is bound
+ * and has carrier, else through the standby; frames received on either
+ * slave go up the stack as fo0's.  A newly plugged primary without link
+ * changes nothing: the standby keeps carrying traffic both ways until
+ * the primary's carrier comes up (Linux drops standby traffic as soon as
+ * the primary registers, hence its multi-second outage).  Every change
+ * of the transmit path sends a gratuitous ARP on the new path, so the
+ * fabric's bridges learn the new port at once.
+ *
+ * Locking.  A slave's data path holds the slave's lock (driver) and then
+ * fo0's; a reply may have to leave through the other slave, whose lock
+ * is then taken for that one frame.  The inner locks are only ever tried
+ * for a bounded time (lock_bounded), so two paths holding one lock each
+ * cannot deadlock, and ring 0 interrupting ring-3 code that holds a lock
+ * on the same CPU cannot hang; a timeout costs one frame, counted.
+ * fo->ctx names the slave whose lock the current fo0 lock holder already
+ * has (NULL for ring-0 callers such as the shell), so it is not retried.
+ */
+
+#include <errno.h>
+#include <net.h>
+#include <printk.h>
+#include <string.h>
+#include <time.h>
+#include <x86.h>
+
+/* Longest wait for a contended lock: well above a ring-0 holder's time
+ * for one frame (about 0.5 ms where ring 0 is emulated). */
+#define LOCK_SPIN_US		2000
+
+struct failover {
+	struct netif nif;
+	struct netif *standby, *primary;
+	struct netif *active;	/* transmit path; NULL = no usable slave */
+	struct netif *ctx;	/* slave locked by the fo0 lock holder */
+	struct netif *held;	/* other slave, locked for one frame */
+	struct netif *tx_slave;	/* where the tx_alloc frame goes */
+	bool created;
+	bool update_pending;	/* an event found fo0 busy: redo the rules */
+	bool unprinted;		/* a switch happened where printing is banned */
+	bool announce_pending;	/* the last announce found its path busy */
+	u64 switches, announces, busy;
+};
+
+static struct failover fo;
+
+/*
+ * Contexts spinning for fo0's lock; each may hold a slave's lock, which
+ * fo0's holder may be trying to take: then it backs off (lock_slave).
+ */
+static volatile u32 fo_waiters;
+
+/* Ring-3 safe: no cli, no printing.  give_way: stop when fo0 is wanted. */
+static bool lock_bounded(struct spinlock *l, bool give_way)
+{
+	u64 limit = LOCK_SPIN_US * tsc_khz() / 1000, start = rdtsc();
+
+	while (!spin_trylock(l)) {
+		if (rdtsc() - start > limit ||
+		    (give_way && READ_ONCE(fo_waiters)))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/* fo0's lock, by a context that may hold a slave's. */
+static bool lock_fo(void)
+{
+	bool ok;
+
+	__atomic_add_fetch(&fo_waiters, 1, __ATOMIC_SEQ_CST);
+	ok = lock_bounded(&fo.nif.lock, false);
+	__atomic_sub_fetch(&fo_waiters, 1, __ATOMIC_SEQ_CST);
+	return ok;
+}
+
+/* The other slave's lock, with fo0's held: an A-B/B-A pair resolves at
+ * once (we give way, one frame is lost) instead of both timing out. */
+static bool lock_slave(struct netif *s)
+{
+	return lock_bounded(&s->lock, true);
+}
+
+static bool usable(const struct netif *s)
+{
+	return s && !s->broken && s->carrier;
+}
+
+static const char *path_name(const struct netif *s)
+{
+	if (!s)
+		return "none";
+	return s == fo.primary ? "primary" : "standby";
+}
+
+/* Flush and unlock the slave taken for a cross-path frame. */
+static void fo_release(void)
+{
+	struct netif *s = fo.held;
+
+	if (!s)
+		return;
+	fo.held = NULL;
+	netif_tx_flush(s);
+	spin_unlock(&s->lock);
+}
+
+/* ---- transmit (fo0's lock held) ---- */
+
+static u8 *fo_tx_alloc(struct netif *nif __unused)
+{
+	struct netif *t = fo.active;
+	u8 *buf;
+
+	fo_release();
+	if (!t)
+		return NULL;
+	if (t != fo.ctx) {
+		if (!lock_slave(t)) {
+			fo.busy++;
+			return NULL;
+		}
+		fo.held = t;
+	}
+	fo.tx_slave = t;
+	buf = netif_tx_alloc(t);
+	if (!buf)
+		fo_release();
+	return buf;
+}
+
+static void fo_tx_send(struct netif *nif __unused, u8 *frame, size_t len)
+{
+	netif_tx_send(fo.tx_slave, frame, len);
+	/* The path's own driver flushes ctx after its batch; others now. */
+	fo_release();
+}
+
+static void fo_tx_flush(struct netif *nif __unused)
+{
+	fo_release();
+	if (fo.ctx)
+		return;
+	/* Ring-0 callers: nobody else would tell the device. */
+	if (fo.active && fo.active->tx_pending && lock_slave(fo.active)) {
+		netif_tx_flush(fo.active);
+		spin_unlock(&fo.active->lock);
+	}
+}
+
+/* ---- the rules ---- */
+
+/* Gratuitous ARP on the transmit path; retried by the next frame if the
+ * path's lock was busy (its holder may be waiting for fo0's). */
+static void fo_announce(void)
+{
+	fo.announce_pending = false;
+	if (!fo.nif.ip || !fo.active)
+		return;
+	if (arp_announce(&fo.nif)) {
+		fo.announce_pending = true;
+		return;
+	}
+	fo.announces++;
+	fo_release();
+	if (fo.ctx)
+		netif_tx_flush(fo.ctx);
+}
+
+/* Pair a PCI NIC with fo0's MAC; only ctx, whose lock we hold. */
+static void fo_pair(bool print)
+{
+	struct netif *s = fo.ctx;
+
+	if (fo.primary && fo.primary->broken) {
+		if (print)
+			printf("%s: primary %s released\n", fo.nif.name,
+			       fo.primary->name);
+		fo.primary->master = NULL;
+		fo.primary = NULL;
+	}
+	if (fo.primary || !s || s == fo.standby || s->standby || s->broken ||
+	    !mac_eq(s->mac, fo.nif.mac))
+		return;
+	s->master = &fo.nif;
+	fo.primary = s;
+	if (print)
+		printf("%s: primary %s paired (standby %s)\n", fo.nif.name,
+		       s->name, fo.standby->name);
+}
+
+/* Re-apply pairing and the transmit rule; announce a new path. */
+static void fo_update(bool print)
+{
+	struct netif *next;
+
+	fo.update_pending = false;
+	fo_pair(print);
+	next = usable(fo.primary) ? fo.primary :
+	       usable(fo.standby) ? fo.standby : NULL;
+	fo.nif.carrier = next != NULL;
+	if (next == fo.active)
+		return;
+	fo.active = next;
+	fo.switches++;
+	/* The fabric first: console output is slow where ring 0 is emulated. */
+	fo_announce();
+	if (print)
+		printf("%s: tx path -> %s (%s)\n", fo.nif.name, path_name(next),
+		       next ? next->name : "-");
+	else
+		fo.unprinted = true;
+}
+
+/* Driver: slave s was bound, lost or gained carrier, or broke (s locked). */
+void failover_event(struct netif *s)
+{
+	if (!fo.created || s == &fo.nif)
+		return;
+	if (s != fo.standby && s != fo.primary && !mac_eq(s->mac, fo.nif.mac))
+		return;
+	if (!lock_fo()) {
+		/* Next received frame applies it (without the console line). */
+		fo.update_pending = true;
+		return;
+	}
+	fo.ctx = s;
+	fo_update(true);
+	fo_release();
+	fo.ctx = NULL;
+	spin_unlock(&fo.nif.lock);
+}
+
+/* A frame on slave s (s locked; ring 3 when polled). */
+void failover_rx(struct netif *s, const u8 *frame, size_t len)
+{
+	if (!lock_fo()) {
+		s->st.rx_dropped++;
+		fo.busy++;
+		return;
+	}
+	fo.ctx = s;
+	if (fo.update_pending)
+		fo_update(false);
+	if (fo.announce_pending)
+		fo_announce();
+	fo.nif.st.rx_packets++;
+	fo.nif.st.rx_bytes += len;
+	eth_input(&fo.nif, frame, len);
+	fo_release();
+	/* Replies on s itself are flushed by s's driver after its batch. */
+	fo.nif.tx_pending = false;
+	fo.ctx = NULL;
+	spin_unlock(&fo.nif.lock);
+}
+
+/* ---- console ---- */
+
+static void slave_line(const char *role, const struct netif *s)
+{
+	if (!s) {
+		printf("    %s: none\n", role);
+		return;
+	}
+	printf("    %s %s: %s, link %s, rx packets %llu, tx packets %llu\n",
+	       role, s->name, s->kind,
+	       s->broken ? "broken" : s->carrier ? "up" : "down",
+	       s->st.rx_packets, s->st.tx_packets);
+}
+
+static void fo_show(struct netif *nif __unused)
+{
+	printf("    tx path %s (%s); switches %llu, announces %llu, busy %llu\n",
+	       path_name(fo.active), fo.active ? fo.active->name : "-",
+	       fo.switches, fo.announces, fo.busy);
+	slave_line("standby", fo.standby);
+	slave_line("primary", fo.primary);
+}
+
+/* Apply an update an event could not (fo0 was busy), with its line. */
+static void fo_check(struct netif *nif __unused)
+{
+	if (fo.update_pending)
+		fo_update(true);
+	if (fo.announce_pending)
+		fo_announce();
+	if (fo.unprinted) {
+		fo.unprinted = false;
+		printf("%s: tx path is %s (%s)\n", fo.nif.name,
+		       path_name(fo.active), fo.active ? fo.active->name : "-");
+	}
+}
+
+void failover_cmd(int argc __unused, char **argv __unused)
+{
+	char ip[16];
+	u64 flags;
+
+	if (!fo.created) {
+		printf("no failover device (no virtio-net with STANDBY)\n");
+		return;
+	}
+	flags = netif_lock(&fo.nif);
+	fo_check(&fo.nif);
+	netif_unlock(&fo.nif, flags);
+	printf("%s: failover, inet %s/%u\n", fo.nif.name,
+	       fo.nif.ip ? ip_str(fo.nif.ip, ip) : "none", fo.nif.prefix);
+	fo_show(&fo.nif);
+}
+
+static const struct netif_ops fo_ops = {
+	.tx_alloc = fo_tx_alloc,
+	.tx_send = fo_tx_send,
+	.tx_flush = fo_tx_flush,
+	.check = fo_check,
+	.show = fo_show,
+};
+
+/* A primary bound before its standby registered (not the boot order). */
+static void fo_pair_existing(void)
+{
+	unsigned int i;
+	u64 flags;
+
+	for (i = 0; i < netif_count() && !fo.primary; i++) {
+		struct netif *s = netif_get(i);
+
+		if (s == &fo.nif || s == fo.standby)
+			continue;
+		flags = netif_lock(s);
+		fo.ctx = s;
+		fo_update(true);
+		fo.ctx = NULL;
+		netif_unlock(s, flags);
+	}
+}
+
+/* netif_register: standby s just registered; fo0 takes its identity. */
+void failover_create(struct netif *s)
+{
+	if (fo.created) {
+		pr_warn("%s: STANDBY, but %s already pairs %s: not paired\n",
+			s->name, fo.nif.name, fo.standby->name);
+		return;
+	}
+	memcpy(fo.nif.mac, s->mac, ETH_ALEN);
+	fo.nif.ip = s->ip;
+	fo.nif.mask = s->mask;
+	fo.nif.prefix = s->prefix;
+	fo.nif.index = s->index;	/* its address comes from s's ip= */
+	s->ip = 0;
+	s->mask = 0;
+	s->prefix = 0;
+	fo.nif.kind = "failover";
+	fo.nif.ops = &fo_ops;
+	fo.nif.priv = &fo;
+	if (netif_register_named(&fo.nif, "fo0"))
+		return;
+	fo.standby = s;
+	s->master = &fo.nif;
+	fo.created = true;
+	fo.active = usable(s) ? s : NULL;
+	fo.nif.carrier = fo.active != NULL;
+	pr_info("%s: failover device, standby %s\n", fo.nif.name, s->name);
+	fo_pair_existing();
+}
