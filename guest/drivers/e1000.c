@@ -97,6 +97,11 @@
 #define BUF_SIZE	2048
 #define MTA_WORDS	128
 #define RESET_WAIT_US	10000
+/* Orderly release of a failover primary: receive until this long passes
+ * without a frame (the fabric has learned the standby's port), at most
+ * DRAIN_MAX_US. */
+#define DRAIN_QUIET_US	5000
+#define DRAIN_MAX_US	100000
 
 struct rx_desc {
 	u64 addr;
@@ -236,7 +241,10 @@ static int e1000_poll(struct netif *nif)
 	/* Unlocked peek: an idle ring costs one memory read, no lock. */
 	if (!(READ_ONCE(e->rx[e->rx_next].status) & DESC_DD))
 		return 0;
-	spin_lock(&nif->lock);
+	/* Busy: ring 0 (bind, link, release) has it, maybe printing for
+	 * milliseconds; serve the other interfaces meanwhile. */
+	if (!spin_trylock(&nif->lock))
+		return 1;
 	if (e->bound && !nif->broken) {
 		done = rx_batch(e);
 		netif_tx_flush(nif);
@@ -251,7 +259,8 @@ static bool e1000_arm(struct netif *nif)
 	struct e1000 *e = nif->priv;
 	bool quiet = true;
 
-	spin_lock(&nif->lock);
+	if (!spin_trylock(&nif->lock))
+		return false;
 	if (e->bound && !nif->broken) {
 		wr(e, REG_IMS, ICR_RX_ANY);
 		quiet = !(READ_ONCE(e->rx[e->rx_next].status) & DESC_DD);
@@ -555,6 +564,7 @@ int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
 	}
 	/* A rebind reuses the interface: it works again, link from scratch. */
 	e->nif.broken = false;
+	e->nif.releasing = false;
 	e->nif.carrier = false;
 	e->nif.tx_pending = false;
 	e->bound = true;
@@ -573,6 +583,38 @@ int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
 	return 0;
 }
 
+/*
+ * Make before break, for a failover primary that leaves in order: fo0
+ * moves transmit to the standby first (with its gratuitous ARP) while
+ * this card still receives, so frames the fabric sends here meanwhile
+ * are delivered instead of dying with the card.  Ring 0, interrupts off
+ * (the hot-plug handler): without a poller, receive is done here.
+ */
+static void e1000_drain(struct e1000 *e)
+{
+	u64 start = uptime_us(), last = start, now = start, seen;
+	u64 flags;
+
+	flags = netif_lock(&e->nif);
+	netif_set_releasing(&e->nif);
+	seen = e->nif.st.rx_packets;
+	netif_unlock(&e->nif, flags);
+	while (now - last < DRAIN_QUIET_US && now - start < DRAIN_MAX_US) {
+		if (!e->polled) {
+			flags = netif_lock(&e->nif);
+			rx_batch(e);
+			netif_tx_flush(&e->nif);
+			netif_unlock(&e->nif, flags);
+		}
+		if (READ_ONCE(e->nif.st.rx_packets) != seen) {
+			seen = READ_ONCE(e->nif.st.rx_packets);
+			last = now;
+		}
+		cpu_relax();
+		now = uptime_us();
+	}
+}
+
 void e1000_unbind(unsigned int key, bool present)
 {
 	struct e1000 *e = slot_nic(key, false);
@@ -580,6 +622,8 @@ void e1000_unbind(unsigned int key, bool present)
 
 	if (!e || !e->bound)
 		return;
+	if (present && !e->nif.broken && e->nif.master)
+		e1000_drain(e);
 	flags = netif_lock(&e->nif);
 	/* Orderly: what the card already received is not lost with it. */
 	if (present && !e->nif.broken) {

@@ -107,6 +107,7 @@ struct slot {
 static struct slot slots[PCIEHP_MAX_SLOTS];
 static unsigned int nr_slots;
 static u32 delay_ms;
+static bool ignore_button;
 
 int pciehp_opt_delay(const char *name __unused, const char *val)
 {
@@ -115,6 +116,16 @@ int pciehp_opt_delay(const char *name __unused, const char *val)
 	if (!val || kstrtou64(val, 10, &v) || v > 60000)
 		return -EINVAL;
 	delay_ms = v;
+	return 0;
+}
+
+/* pciehp.button=ignore: refuse orderly removal, as a guest without a
+ * hot-plug driver does; the host must cope (tests). */
+int pciehp_opt_button(const char *name __unused, const char *val)
+{
+	if (!val || (strcmp(val, "ignore") && strcmp(val, "handle")))
+		return -EINVAL;
+	ignore_button = !strcmp(val, "ignore");
 	return 0;
 }
 
@@ -283,6 +294,11 @@ static void hot_add(struct slot *s)
 
 static void button(struct slot *s)
 {
+	if (ignore_button) {
+		printf("pciehp: slot %u: attention button ignored (pciehp.button=ignore)\n",
+		       s->num);
+		return;
+	}
 	if (!s->powered && !s->driver) {
 		printf("pciehp: slot %u: attention button, slot already off\n",
 		       s->num);
@@ -310,9 +326,10 @@ static void presence_changed(struct slot *s)
 		return;
 	}
 	if (s->driver || s->powered) {
-		printf("pciehp: slot %u: surprise removal\n", s->num);
+		/* The line after the unbind: traffic moves first. */
 		card_unbind(s, false);
 		slot_power(s, false);
+		printf("pciehp: slot %u: surprise removal\n", s->num);
 	}
 }
 

@@ -87,6 +87,9 @@ struct netif {
 	bool broken;		/* the device failed: never touched again */
 	const char *broken_why;
 	bool standby;		/* virtio STANDBY negotiated (failover pair) */
+	/* An orderly release is under way: a failover device moves its
+	 * transmit path off this interface, which still receives. */
+	bool releasing;
 	struct netif *master;	/* failover device it is a slave of, or NULL */
 	bool tx_pending;	/* frames queued since the last flush */
 	struct netif_stats st;
@@ -177,6 +180,8 @@ struct netif *netif_route(u32 ip);
 void netif_rx(struct netif *nif, const u8 *frame, size_t len);
 /* Driver: carrier changed (lock held); announces on link up. */
 void netif_set_carrier(struct netif *nif, bool up);
+/* Driver: an orderly release begins (lock held); see struct netif. */
+void netif_set_releasing(struct netif *nif);
 /* Driver: the device failed; stop using it (lock held). */
 void netif_set_broken(struct netif *nif, const char *why);
 /* Transmit helpers (lock held); they keep the counters. */

@@ -10,6 +10,7 @@
 void pciehp_init(void);
 /* Boot option pciehp.delay_ms=N: wait before powering off (button). */
 int pciehp_opt_delay(const char *name, const char *val);
+int pciehp_opt_button(const char *name, const char *val);
 /* Shell: `slots`. */
 void pciehp_cmd_slots(int argc, char **argv);
 

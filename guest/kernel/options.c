@@ -57,6 +57,8 @@ static const struct cmdline_opt options[] = {
 	{ "ip3", net_opt_ip, "ip3=ADDR/PREFIX: IPv4 address of eth3" },
 	{ "netpoll", net_opt_netpoll,
 	  "netpoll=CPU|off: CPU polling the NICs in ring 3 (default: last AP)" },
+	{ "pciehp.button", pciehp_opt_button,
+	  "pciehp.button=ignore|handle: ignore attention buttons (test)" },
 	{ "pciehp.delay_ms", pciehp_opt_delay,
 	  "pciehp.delay_ms=N: wait N ms before powering a slot off (button)" },
 	{ "poweroff", set_poweroff, "power off right after READY" },

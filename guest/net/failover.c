@@ -44,7 +44,10 @@ struct failover {
 	struct netif *tx_slave;	/* where the tx_alloc frame goes */
 	bool created;
 	bool update_pending;	/* an event found fo0 busy: redo the rules */
-	bool unprinted;		/* a switch happened where printing is banned */
+	struct fo_notes {	/* console lines owed, printed unlocked */
+		struct netif *paired, *released;
+		bool switched;
+	} notes;
 	bool announce_pending;	/* the last announce found its path busy */
 	u64 switches, announces, busy;
 };
@@ -91,7 +94,7 @@ static bool lock_slave(struct netif *s)
 
 static bool usable(const struct netif *s)
 {
-	return s && !s->broken && s->carrier;
+	return s && !s->broken && s->carrier && !s->releasing;
 }
 
 static const char *path_name(const struct netif *s)
@@ -176,14 +179,12 @@ static void fo_announce(void)
 }
 
 /* Pair a PCI NIC with fo0's MAC; only ctx, whose lock we hold. */
-static void fo_pair(bool print)
+static void fo_pair(void)
 {
 	struct netif *s = fo.ctx;
 
 	if (fo.primary && fo.primary->broken) {
-		if (print)
-			printf("%s: primary %s released\n", fo.nif.name,
-			       fo.primary->name);
+		fo.notes.released = fo.primary;
 		fo.primary->master = NULL;
 		fo.primary = NULL;
 	}
@@ -192,18 +193,16 @@ static void fo_pair(bool print)
 		return;
 	s->master = &fo.nif;
 	fo.primary = s;
-	if (print)
-		printf("%s: primary %s paired (standby %s)\n", fo.nif.name,
-		       s->name, fo.standby->name);
+	fo.notes.paired = s;
 }
 
 /* Re-apply pairing and the transmit rule; announce a new path. */
-static void fo_update(bool print)
+static void fo_update(void)
 {
 	struct netif *next;
 
 	fo.update_pending = false;
-	fo_pair(print);
+	fo_pair();
 	next = usable(fo.primary) ? fo.primary :
 	       usable(fo.standby) ? fo.standby : NULL;
 	fo.nif.carrier = next != NULL;
@@ -211,18 +210,44 @@ static void fo_update(bool print)
 		return;
 	fo.active = next;
 	fo.switches++;
-	/* The fabric first: console output is slow where ring 0 is emulated. */
 	fo_announce();
-	if (print)
-		printf("%s: tx path -> %s (%s)\n", fo.nif.name, path_name(next),
-		       next ? next->name : "-");
-	else
-		fo.unprinted = true;
+	fo.notes.switched = true;
+}
+
+/*
+ * Console lines are printed after fo0's lock is dropped: where ring 0 is
+ * emulated a line takes milliseconds, and the poller, which needs the
+ * lock for every frame, would drop frames meanwhile.  Ring-3 contexts
+ * cannot print at all; their notes wait for the next ring-0 caller.
+ */
+static struct fo_notes fo_take_notes(void)
+{
+	struct fo_notes n = fo.notes;
+
+	fo.notes = (struct fo_notes){ 0 };
+	return n;
+}
+
+static void fo_print_notes(const struct fo_notes *n)
+{
+	struct netif *t = READ_ONCE(fo.active);
+
+	if (n->released)
+		printf("%s: primary %s released\n", fo.nif.name,
+		       n->released->name);
+	if (n->paired)
+		printf("%s: primary %s paired (standby %s)\n", fo.nif.name,
+		       n->paired->name, fo.standby->name);
+	if (n->switched)
+		printf("%s: tx path -> %s (%s)\n", fo.nif.name, path_name(t),
+		       t ? t->name : "-");
 }
 
 /* Driver: slave s was bound, lost or gained carrier, or broke (s locked). */
 void failover_event(struct netif *s)
 {
+	struct fo_notes notes;
+
 	if (!fo.created || s == &fo.nif)
 		return;
 	if (s != fo.standby && s != fo.primary && !mac_eq(s->mac, fo.nif.mac))
@@ -233,10 +258,12 @@ void failover_event(struct netif *s)
 		return;
 	}
 	fo.ctx = s;
-	fo_update(true);
+	fo_update();
 	fo_release();
 	fo.ctx = NULL;
+	notes = fo_take_notes();
 	spin_unlock(&fo.nif.lock);
+	fo_print_notes(&notes);
 }
 
 /* A frame on slave s (s locked; ring 3 when polled). */
@@ -249,7 +276,7 @@ void failover_rx(struct netif *s, const u8 *frame, size_t len)
 	}
 	fo.ctx = s;
 	if (fo.update_pending)
-		fo_update(false);
+		fo_update();
 	if (fo.announce_pending)
 		fo_announce();
 	fo.nif.st.rx_packets++;
@@ -285,22 +312,18 @@ static void fo_show(struct netif *nif __unused)
 	slave_line("primary", fo.primary);
 }
 
-/* Apply an update an event could not (fo0 was busy), with its line. */
+/* Apply an update an event could not (fo0 was busy); fo0 locked. */
 static void fo_check(struct netif *nif __unused)
 {
 	if (fo.update_pending)
-		fo_update(true);
+		fo_update();
 	if (fo.announce_pending)
 		fo_announce();
-	if (fo.unprinted) {
-		fo.unprinted = false;
-		printf("%s: tx path is %s (%s)\n", fo.nif.name,
-		       path_name(fo.active), fo.active ? fo.active->name : "-");
-	}
 }
 
 void failover_cmd(int argc __unused, char **argv __unused)
 {
+	struct fo_notes notes;
 	char ip[16];
 	u64 flags;
 
@@ -310,7 +333,9 @@ void failover_cmd(int argc __unused, char **argv __unused)
 	}
 	flags = netif_lock(&fo.nif);
 	fo_check(&fo.nif);
+	notes = fo_take_notes();
 	netif_unlock(&fo.nif, flags);
+	fo_print_notes(&notes);
 	printf("%s: failover, inet %s/%u\n", fo.nif.name,
 	       fo.nif.ip ? ip_str(fo.nif.ip, ip) : "none", fo.nif.prefix);
 	fo_show(&fo.nif);
@@ -327,6 +352,7 @@ static const struct netif_ops fo_ops = {
 /* A primary bound before its standby registered (not the boot order). */
 static void fo_pair_existing(void)
 {
+	struct fo_notes notes;
 	unsigned int i;
 	u64 flags;
 
@@ -337,9 +363,11 @@ static void fo_pair_existing(void)
 			continue;
 		flags = netif_lock(s);
 		fo.ctx = s;
-		fo_update(true);
+		fo_update();
 		fo.ctx = NULL;
+		notes = fo_take_notes();
 		netif_unlock(s, flags);
+		fo_print_notes(&notes);
 	}
 }
 

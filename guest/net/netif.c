@@ -115,6 +115,12 @@ void netif_set_carrier(struct netif *nif, bool up)
 	failover_event(nif);
 }
 
+void netif_set_releasing(struct netif *nif)
+{
+	nif->releasing = true;
+	failover_event(nif);
+}
+
 void netif_set_broken(struct netif *nif, const char *why)
 {
 	if (nif->broken)

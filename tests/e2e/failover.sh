@@ -1,34 +1,40 @@
 #!/usr/bin/env bash
 # End-to-end: the guest's failover device (fo0) across hot-plug of its
-# primary.  Boot with a virtio-net standby (failover=on) only, then with
-# fvmm-probe running from the peer throughout: device_add an e1000
-# primary with the same MAC -> fo0 moves transmit to it (console line,
-# the guest's per-path counters, the host tap counters); device_del
-# orderly -> back to the standby, DEVICE_DELETED; add again; device_del
-# surprise -> same.  The probe may lose packets only in the switch windows.
+# primary, with fvmm-probe running from the peer throughout.
+#  1-3. Boot with a virtio-net standby (failover=on) only; device_add an
+#       e1000 primary with the same MAC -> fo0 moves transmit to it
+#       (console line, the guest's per-path counters, the host's tap
+#       counters); device_del orderly -> back to the standby and
+#       DEVICE_DELETED; add again; device_del surprise -> the same.  The
+#       probe may lose packets only in the switch windows.
+#  4.   50 add/remove cycles (alternating modes) under the probe: no fd or
+#       memory growth in fvmm, loss bounded by the switch windows.
+#  5.   A guest that refuses to release its primary (pciehp.button=ignore):
+#       the removal stays pending with a clear status, fvmm stays
+#       responsive and traffic keeps flowing; surprise removal ends it.
 # Topology from lib.sh: peer 10.99.0.1 -- switch -- host "src" bridge -- taps.
 source "$(dirname "$0")/lib.sh"
 require_kvm
 require_root
 
-CTL=$FVMM_ROOT/build/fvmm-ctl
 PROBE=$FVMM_ROOT/build/fvmm-probe
 G0=10.99.0.10		# fo0 (the standby's ip= moves to it)
 MAC=52:54:00:99:00:10
 T0=fvt0-$E2E_ID		# standby's tap
 T1=fvt1-$E2E_ID		# primary's tap
-PROBE_S=${FAILOVER_PROBE_S:-30}
-MAX_LOST=${FAILOVER_MAX_LOST:-50}
-MAX_GAP_MS=${FAILOVER_MAX_GAP_MS:-500}
+CYCLES=${FAILOVER_CYCLES:-50}
+# Loss allowed per switch: surprise removal loses what is in flight to the
+# primary until the guest's gratuitous ARP; the others should lose none.
+MAX_LOST_PER_SWITCH=${FAILOVER_MAX_LOST_PER_SWITCH:-10}
+MAX_GAP_MS=${FAILOVER_MAX_GAP_MS:-200}
+# fvmm's own memory may settle (allocator caches) but must not grow per cycle.
+MAX_RSS_GROWTH_KIB=1024
 
 e2e_net_up src || { fail net-setup "could not create namespaces"; finish; }
 e2e_tap src "$T0" && e2e_tap src "$T1" ||
 	{ fail net-setup "could not create taps"; finish; }
 
 QMP=$TEST_TMP/qmp.sock
-ctl() { "$CTL" --timeout 5 "$QMP" "$@"; }
-count_console() { grep -cE "$2" "$TEST_TMP/$1.out"; }
-console_count_is() { (( $(count_console "$1" "$2") >= $3 )); }
 # tap_stat TAP rx|tx: packets counted by the host side of a tap.
 tap_stat() { in_host src cat "/sys/class/net/$1/statistics/$2_packets"; }
 
@@ -51,33 +57,58 @@ fo_counter() {
 # fo_path_counter_grows ROLE FIELD: two `failover` snapshots 1 s apart.
 fo_path_counter_grows() {
 	local n a b
-	n=$(count_console vm "^    $1 eth")
+	n=$(e2e_count_console vm "^    $1 eth")
 	e2e_console_cmd vm failover
-	wait_until 3 console_count_is vm "^    $1 eth" $((n + 1)) || return 1
+	wait_until 3 e2e_console_count_is vm "^    $1 eth" $((n + 1)) || return 1
 	a=$(fo_counter "$1" "$2")
 	sleep 1
 	e2e_console_cmd vm failover
-	wait_until 3 console_count_is vm "^    $1 eth" $((n + 2)) || return 1
+	wait_until 3 e2e_console_count_is vm "^    $1 eth" $((n + 2)) || return 1
 	b=$(fo_counter "$1" "$2")
 	echo "guest $1 $2 $a -> $b"
 	(( b - a >= 500 ))
 }
 
 add_primary() {
-	ctl device_add driver=e1000 id=pri0 bus=rp1 netdev=n1 mac=$MAC \
+	e2e_ctl device_add driver=e1000 id=pri0 bus=rp1 netdev=n1 mac=$MAC \
 		failover_pair_id=net0
 }
 
-# del_primary MODE EVENTS_FILE: device_del, following events meanwhile.
-del_primary() {
-	local mode=$1 ev=$2 args=(device_del id=pri0)
-	[[ $mode == surprise ]] && args+=(mode=surprise)
-	"$CTL" --timeout 10 "$QMP" events --count 1 >"$ev" 2>&1 &
-	local evpid=$!
-	sleep 0.2
-	ctl "${args[@]}" >/dev/null || { kill "$evpid" 2>/dev/null; return 1; }
-	wait "$evpid"
-	grep -q DEVICE_DELETED "$ev"
+# to_primary NAME N: the N-th switch of NAME's fo0 to the primary.
+to_primary() {
+	wait_until 10 e2e_console_count_is "$1" 'fo0: tx path -> primary \(eth1\)' "$2"
+}
+to_standby() {
+	wait_until 5 e2e_console_count_is "$1" 'fo0: tx path -> standby \(eth0\)' "$2"
+}
+
+# probe_start NAME: 1000 datagrams/s from the peer until probe_stop.
+probe_start() {
+	# Not through a shell function: that would put a subshell, which
+	# ignores SIGINT, between us and the probe.
+	ip netns exec "$NS_PEER" "$PROBE" --rate 1000 --duration 600 --quiet \
+		--json "$TEST_TMP/$1.json" "$G0" >"$TEST_TMP/$1.out" 2>&1 &
+	probe_pid=$!
+	on_exit kill "$probe_pid"
+	sleep 1
+}
+
+# probe_stop NAME SWITCHES: stop it; the loss must fit the switch windows.
+probe_stop() {
+	local name=$1 switches=$2 lost gap sent max=$(( $2 * MAX_LOST_PER_SWITCH ))
+	sleep 1
+	kill -INT "$probe_pid"
+	wait "$probe_pid"
+	json_num() { sed -nE "s/^ *\"$1\": ([0-9.]+),?$/\1/p" "$TEST_TMP/$name.json"; }
+	sent=$(json_num sent) lost=$(json_num lost) gap=$(json_num longest_gap_ms)
+	echo "probe $name: sent $sent lost $lost longest gap $gap ms ($switches switches)"
+	# Loss bursts: where and how long, to match them with the switches.
+	tr -d ' \n' <"$TEST_TMP/$name.json" | grep -oE '\{"first_seq[^}]*\}' |
+		sed -E 's/.*"count":([0-9]+).*"start_ms":([0-9.]+).*/  burst: \1 lost at \2 ms/'
+	[[ -n $lost && -n $gap && ${sent:-0} -gt 1000 ]] && (( lost <= max )) &&
+		awk -v g="$gap" -v m="$MAX_GAP_MS" 'BEGIN { exit !(g <= m) }'
+	check "$name-loss-only-in-switch-windows" $? \
+		"lost $lost (max $max), longest gap $gap ms (max $MAX_GAP_MS)"
 }
 
 e2e_fvmm vm src --memory 256M --cpus 2 --root-ports 1 --qmp "unix:$QMP" \
@@ -96,16 +127,12 @@ check fo0-on-standby $? "no failover device: $(tail -n 5 "$TEST_TMP/vm.out")"
 wait_until 10 peer_ping "$G0" 1
 check ping-fo0 $? "peer cannot ping $G0"
 
-in_peer "$PROBE" --rate 1000 --duration "$PROBE_S" --quiet \
-	--json "$TEST_TMP/probe.json" "$G0" >"$TEST_TMP/probe.out" 2>&1 &
-probe_pid=$!
-on_exit kill "$probe_pid"
-sleep 2
+probe_start probe
 
 # 1. Hot-add the primary: fo0 transmits through it once it has link.
 add_primary >"$TEST_TMP/add1" 2>&1
 check device-add $? "$(cat "$TEST_TMP/add1")"
-e2e_wait_console vm 'fo0: tx path -> primary \(eth1\)' 10
+to_primary vm 1
 check switch-to-primary $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
 fo_path_counter_grows primary tx >"$TEST_TMP/c1" 2>&1
 check guest-primary-tx-grows $? "$(cat "$TEST_TMP/c1")"
@@ -115,9 +142,9 @@ grows "$T1" tx 500 >"$TEST_TMP/t1b" 2>&1
 check host-bridge-sends-to-primary $? "$(cat "$TEST_TMP/t1b")"
 
 # 2. Orderly removal: back to the standby, DEVICE_DELETED.
-del_primary orderly "$TEST_TMP/ev1"
+e2e_device_del pri0 orderly "$TEST_TMP/ev1"
 check orderly-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev1")"
-e2e_wait_console vm 'fo0: tx path -> standby \(eth0\)' 5
+to_standby vm 1
 check orderly-switch-to-standby $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
 grows "$T0" rx 500 >"$TEST_TMP/t2" 2>&1
 check orderly-standby-carries-tx $? "$(cat "$TEST_TMP/t2")"
@@ -126,31 +153,42 @@ sleep 1
 # 3. Add again, then surprise removal.
 add_primary >"$TEST_TMP/add2" 2>&1
 check device-add-again $? "$(cat "$TEST_TMP/add2")"
-wait_until 10 console_count_is vm 'fo0: tx path -> primary \(eth1\)' 2
+to_primary vm 2
 check switch-to-primary-again $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
 grows "$T1" rx 500 >"$TEST_TMP/t3" 2>&1
 check primary-again-carries-tx $? "$(cat "$TEST_TMP/t3")"
-del_primary surprise "$TEST_TMP/ev2"
+e2e_device_del pri0 surprise "$TEST_TMP/ev2"
 check surprise-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev2")"
-wait_until 5 console_count_is vm 'fo0: tx path -> standby \(eth0\)' 2
+to_standby vm 2
 check surprise-switch-to-standby $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
 fo_path_counter_grows standby tx >"$TEST_TMP/c2" 2>&1
 check guest-standby-tx-grows $? "$(cat "$TEST_TMP/c2")"
 
-# 4. The probe: loss only in the switch windows.
-wait_until $((PROBE_S + 10)) bash -c "! kill -0 $probe_pid"
-wait "$probe_pid"
-json_num() { sed -nE "s/^ *\"$1\": ([0-9.]+),?$/\1/p" "$TEST_TMP/probe.json"; }
-lost=$(json_num lost)
-gap=$(json_num longest_gap_ms)
-echo "probe: sent $(json_num sent) lost $lost longest gap ${gap} ms"
-# Loss bursts (one per switch window, if any): where and how long.
-tr -d ' \n' <"$TEST_TMP/probe.json" | grep -oE '\{"first_seq[^}]*\}' |
-	sed -E 's/.*"count":([0-9]+).*"start_ms":([0-9.]+).*/probe burst: \1 lost at \2 ms/'
-[[ -n $lost && -n $gap ]] && (( lost <= MAX_LOST )) &&
-	awk -v g="$gap" -v m="$MAX_GAP_MS" 'BEGIN { exit !(g <= m) }'
-check probe-loss-in-switch-windows $? \
-	"lost $lost (max $MAX_LOST), gap $gap ms (max $MAX_GAP_MS): $(cat "$TEST_TMP/probe.out")"
+probe_stop probe 4
+
+# 4. Cycles: every add and removal completes, fvmm does not grow, and
+# connectivity is lost only in the switch windows.
+fd0=$(e2e_fd_count vm) rss0=$(e2e_rss_anon_kib vm)
+probe_start cycles
+ok=0
+for i in $(seq "$CYCLES"); do
+	mode=orderly; (( i % 2 )) && mode=surprise
+	add_primary >"$TEST_TMP/addc" 2>&1 || break
+	to_primary vm $((i + 2)) || break
+	e2e_device_del pri0 $mode "$TEST_TMP/evc" || break
+	to_standby vm $((i + 2)) || break
+	ok=$i
+done
+[[ $ok -eq $CYCLES ]]
+check "cycles-$CYCLES" $? "stopped after $ok cycles: $(cat "$TEST_TMP/addc" "$TEST_TMP/evc"; tail -n 4 "$TEST_TMP/vm.out")"
+probe_stop cycles $((2 * CYCLES))
+fd1=$(e2e_fd_count vm) rss1=$(e2e_rss_anon_kib vm)
+echo "fvmm: fds $fd0 -> $fd1, RssAnon $rss0 -> $rss1 KiB"
+(( fd1 <= fd0 ))
+check cycles-no-fd-growth $? "fvmm fds $fd0 -> $fd1"
+(( rss1 - rss0 <= MAX_RSS_GROWTH_KIB ))
+check cycles-no-memory-growth $? "fvmm RssAnon $rss0 -> $rss1 KiB"
+
 e2e_console_cmd vm failover
 sleep 0.5
 ! grep -qE '^(ERROR|EXCEPTION)' "$TEST_TMP/vm.out"
@@ -159,4 +197,50 @@ check no-guest-errors $? "$(grep -E '^(ERROR|EXCEPTION)' "$TEST_TMP/vm.out" | he
 e2e_console_cmd vm poweroff
 wait "${FVMM_PID[vm]}"
 check poweroff-exit-0 $? "fvmm exit status after poweroff"
+
+# 5. A guest that never releases its primary: the removal stays pending.
+QMP=$TEST_TMP/qmp2.sock
+e2e_fvmm ref src --memory 256M --cpus 2 --root-ports 1 --qmp "unix:$QMP" \
+	--netdev "tap,id=n0,ifname=$T0" \
+	--device virtio-net-pci,netdev=n0,id=net0,mac=$MAC,failover=on \
+	--netdev "tap,id=n1,ifname=$T1" \
+	--append "ip=$G0/24 pciehp.button=ignore"
+if ! e2e_wait_console ref '^READY ' 20; then
+	fail refuse-boot "no READY line: $(tail -c 300 "$TEST_TMP/ref.err")"
+	finish
+fi
+probe_start refuse
+add_primary >/dev/null 2>&1 && to_primary ref 1
+check refuse-primary-active $? "primary not in use: $(tail -n 6 "$TEST_TMP/ref.out")"
+e2e_ctl events --timeout 4 >"$TEST_TMP/ev-ref" 2>&1 &
+evpid=$!
+sleep 0.2
+e2e_ctl device_del id=pri0 >"$TEST_TMP/del-ref" 2>&1
+check refuse-device-del-accepted $? "$(cat "$TEST_TMP/del-ref")"
+e2e_wait_console ref 'attention button ignored' 5
+check refuse-guest-ignores-button $? "$(tail -n 3 "$TEST_TMP/ref.out")"
+wait "$evpid"
+! grep -q DEVICE_DELETED "$TEST_TMP/ev-ref"
+check refuse-no-device-deleted $? "$(cat "$TEST_TMP/ev-ref")"
+e2e_ctl --json x-query-hotplug >"$TEST_TMP/hp-ref" 2>&1
+grep -q '"state": *"unplug-pending"' "$TEST_TMP/hp-ref" &&
+	grep -qE '"pending-ms": *[0-9]{4,}' "$TEST_TMP/hp-ref"
+check refuse-status-unplug-pending $? "$(tr -d '\n' <"$TEST_TMP/hp-ref" | head -c 400)"
+t0=$(date +%s%N)
+e2e_ctl query-status >"$TEST_TMP/qs-ref" 2>&1 &&
+	(( ($(date +%s%N) - t0) / 1000000 < 1000 ))
+check refuse-fvmm-responsive $? "query-status: $(cat "$TEST_TMP/qs-ref")"
+! e2e_ctl device_del id=pri0 >"$TEST_TMP/del2-ref" 2>&1 &&
+	grep -q 'already in the process of unplug' "$TEST_TMP/del2-ref"
+check refuse-second-del-refused $? "$(cat "$TEST_TMP/del2-ref")"
+grows "$T1" rx 500 >"$TEST_TMP/t-ref" 2>&1
+check refuse-primary-keeps-carrying-traffic $? "$(cat "$TEST_TMP/t-ref")"
+e2e_device_del pri0 surprise "$TEST_TMP/ev-ref2" && to_standby ref 1
+check refuse-surprise-completes $? "$(cat "$TEST_TMP/ev-ref2"; tail -n 4 "$TEST_TMP/ref.out")"
+[[ $(e2e_slot_state rp1) == empty ]]
+check refuse-slot-empty $? "slot rp1 is $(e2e_slot_state rp1)"
+probe_stop refuse 2
+e2e_console_cmd ref poweroff
+wait "${FVMM_PID[ref]}"
+check refuse-poweroff-exit-0 $? "fvmm exit status after poweroff"
 finish

@@ -7,7 +7,6 @@ source "$(dirname "$0")/lib.sh"
 require_kvm
 require_root
 
-CTL=$FVMM_ROOT/build/fvmm-ctl
 G0=10.99.0.10		# virtio-net, eth0
 GE=10.99.0.13		# the hot-plugged e1000, eth1
 MAC0=52:54:00:99:00:10
@@ -20,34 +19,9 @@ e2e_tap src fvt0-$E2E_ID && e2e_tap src fvt1-$E2E_ID ||
 	{ fail net-setup "could not create taps"; finish; }
 
 QMP=$TEST_TMP/qmp.sock
-ctl() { "$CTL" --timeout 5 "$QMP" "$@"; }
-
-# count_console NAME REGEX: how many console lines match.
-count_console() { grep -cE "$2" "$TEST_TMP/$1.out"; }
-# console_count_is NAME REGEX N: at least N matching lines.
-console_count_is() { (( $(count_console "$1" "$2") >= $3 )); }
-# slot_state PORT: the host's view of the slot ("empty", "occupied", ...).
-slot_state() {
-	ctl x-query-hotplug | awk -v id="$1" \
-		'$0 ~ "id: "id"$" { f = 1 } f && /state:/ { print $2; exit }'
-}
-slot_empty() { [[ $(slot_state rp1) == empty ]]; }
-fd_count() { ls "/proc/${FVMM_PID[vm]}/fd" | wc -l; }
-
+slot_empty() { [[ $(e2e_slot_state rp1) == empty ]]; }
 add_e1000() {
-	ctl device_add driver=e1000 id=pri0 bus=rp1 netdev=n1 mac=$MACE
-}
-
-# del_e1000 MODE EVENTS_FILE: device_del, following events meanwhile.
-del_e1000() {
-	local mode=$1 ev=$2 args=(device_del id=pri0)
-	[[ $mode == surprise ]] && args+=(mode=surprise)
-	"$CTL" --timeout 10 "$QMP" events --count 1 >"$ev" 2>&1 &
-	local evpid=$!
-	sleep 0.2
-	ctl "${args[@]}" >/dev/null || { kill "$evpid" 2>/dev/null; return 1; }
-	wait "$evpid"
-	grep -q DEVICE_DELETED "$ev"
+	e2e_ctl device_add driver=e1000 id=pri0 bus=rp1 netdev=n1 mac=$MACE
 }
 
 e2e_fvmm vm src --memory 256M --cpus 2 --root-ports 2 --qmp "unix:$QMP" \
@@ -74,41 +48,41 @@ wait_until 10 peer_ping "$GE" 1
 check ping-e1000 $? "peer cannot ping $GE over the e1000"
 
 # 2. Orderly removal (attention button): the guest unbinds, powers off.
-fd0=$(fd_count)
-del_e1000 orderly "$TEST_TMP/ev1"
+fd0=$(e2e_fd_count vm)
+e2e_device_del pri0 orderly "$TEST_TMP/ev1"
 check orderly-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev1")"
 e2e_wait_console vm 'attention button: unbinding, powering off' 2 &&
 	e2e_wait_console vm 'eth1: unbound' 2
 check orderly-guest-unbinds $? "guest did not unbind: $(tail -n 5 "$TEST_TMP/vm.out")"
 wait_until 5 slot_empty
-check orderly-slot-empty $? "slot rp1 is $(slot_state rp1)"
+check orderly-slot-empty $? "slot rp1 is $(e2e_slot_state rp1)"
 
 # 3. Surprise removal.
 add_e1000 >/dev/null 2>&1
-wait_until 10 console_count_is vm 'e1000 bound as eth1' 2
+wait_until 10 e2e_console_count_is vm 'e1000 bound as eth1' 2
 check rebind-e1000 $? "second hot-add not bound"
 wait_until 10 peer_ping "$GE" 1
 check ping-e1000-after-rebind $? "peer cannot ping $GE after the re-add"
-del_e1000 surprise "$TEST_TMP/ev2"
+e2e_device_del pri0 surprise "$TEST_TMP/ev2"
 check surprise-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev2")"
 e2e_wait_console vm 'pciehp: slot 1: surprise removal' 2
 check surprise-guest-unbinds $? "no surprise removal line"
 wait_until 5 slot_empty
-check surprise-slot-empty $? "slot rp1 is $(slot_state rp1)"
+check surprise-slot-empty $? "slot rp1 is $(e2e_slot_state rp1)"
 
 # 4. Add/remove cycles, alternating the modes: fds must not grow.
 ok=0
 for i in $(seq "$CYCLES"); do
 	mode=orderly; (( i % 2 )) && mode=surprise
 	add_e1000 >/dev/null 2>&1 || break
-	wait_until 10 console_count_is vm 'e1000 bound as eth1' $((i + 2)) || break
-	del_e1000 $mode "$TEST_TMP/evc" || break
+	wait_until 10 e2e_console_count_is vm 'e1000 bound as eth1' $((i + 2)) || break
+	e2e_device_del pri0 $mode "$TEST_TMP/evc" || break
 	wait_until 5 slot_empty || break
 	ok=$i
 done
 [[ $ok -eq $CYCLES ]]
 check "cycles-$CYCLES" $? "stopped after $ok cycles: $(tail -n 4 "$TEST_TMP/vm.out")"
-fd1=$(fd_count)
+fd1=$(e2e_fd_count vm)
 (( fd1 <= fd0 ))
 check cycles-no-fd-growth $? "fvmm fds $fd0 -> $fd1"
 e2e_console_cmd vm slots
@@ -138,7 +112,7 @@ e2e_wait_console fo 'pciehp: slot 1: e1000 bound as eth1' 10
 check failover-primary-bound $? "primary not bound: $(tail -n 6 "$TEST_TMP/fo.out")"
 # pciehp.delay_ms: the power-off (and so DEVICE_DELETED) waits that long.
 t0=$(date +%s%N)
-del_e1000 orderly "$TEST_TMP/ev3"
+e2e_device_del pri0 orderly "$TEST_TMP/ev3"
 check delayed-orderly-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev3")"
 waited=$(( ($(date +%s%N) - t0) / 1000000 ))
 (( waited >= DELAY_MS ))

@@ -137,3 +137,37 @@ e2e_stop() {
 
 # peer_ping IP COUNT: from the peer, 0.2 s apart, 1 s timeout each.
 peer_ping() { in_peer ping -c "$2" -i 0.2 -W 1 "$1"; }
+
+# ---- console, QMP and hot-plug helpers (set QMP to fvmm's socket) ----
+
+e2e_ctl() { "$FVMM_ROOT/build/fvmm-ctl" --timeout 5 "$QMP" "$@"; }
+
+# e2e_count_console NAME REGEX: how many console lines match.
+e2e_count_console() { grep -cE "$2" "$TEST_TMP/$1.out"; }
+# e2e_console_count_is NAME REGEX N: at least N matching lines.
+e2e_console_count_is() { (( $(e2e_count_console "$1" "$2") >= $3 )); }
+
+# e2e_slot_state PORT: the host's view of a slot (empty, occupied,
+# unplug-pending, ...), from x-query-hotplug.
+e2e_slot_state() {
+	e2e_ctl x-query-hotplug | awk -v id="$1" \
+		'$0 ~ "id: "id"$" { f = 1 } f && /state:/ { print $2; exit }'
+}
+
+# e2e_fd_count NAME / e2e_rss_anon_kib NAME: fvmm's open fds, and its own
+# resident memory (guest RAM is shared memory and not counted).
+e2e_fd_count() { ls "/proc/${FVMM_PID[$1]}/fd" | wc -l; }
+e2e_rss_anon_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/${FVMM_PID[$1]}/status"; }
+
+# e2e_device_del ID MODE EVENTS_FILE: device_del (orderly or surprise)
+# while following the event stream; succeeds once DEVICE_DELETED came.
+e2e_device_del() {
+	local id=$1 mode=$2 ev=$3 args=(device_del "id=$1") evpid
+	[[ $mode == surprise ]] && args+=(mode=surprise)
+	"$FVMM_ROOT/build/fvmm-ctl" --timeout 10 "$QMP" events --count 1 >"$ev" 2>&1 &
+	evpid=$!
+	sleep 0.2
+	e2e_ctl "${args[@]}" >/dev/null || { kill "$evpid" 2>/dev/null; return 1; }
+	wait "$evpid"
+	grep -q "DEVICE_DELETED.*$id" "$ev"
+}
