@@ -396,6 +396,29 @@ json_t *failover_query(struct vm *vm)
 	return list;
 }
 
+void failover_primary_leaving(struct vm *vm, const char *id)
+{
+	struct failover *fo = fo_get(vm);
+	struct fo_pair *pair;
+	char standby[64];
+	int ret;
+
+	if (!fo)
+		return;
+	pthread_mutex_lock(&fo->lock);
+	pair = fo_by_primary(fo, id);
+	if (!pair || pair->state != FO_PLUGGED) {
+		pthread_mutex_unlock(&fo->lock);
+		return;
+	}
+	snprintf(standby, sizeof(standby), "%s", pair->standby);
+	pthread_mutex_unlock(&fo->lock);
+	ret = virtio_net_announce(vm, standby, true);
+	if (ret)
+		pr_warn("%s: cannot announce standby %s: %s", id, standby,
+			strerror(-ret));
+}
+
 int failover_unplug_primary(struct vm *vm, const char *standby,
 			    enum pci_unplug_mode mode, bool keep, char *err,
 			    size_t errlen)

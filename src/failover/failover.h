@@ -63,6 +63,14 @@ int failover_watch_standby(struct vm *vm, const char *id);
 /* Watch every failover=on virtio-net of the VM (end of machine init). */
 void failover_watch_all(struct vm *vm);
 
+/*
+ * A plugged primary is about to vanish by surprise: its frames would die
+ * with it until the guest notices and announces the standby, which takes
+ * milliseconds of emulated guest code.  fvmm announces the standby's MAC
+ * (a RARP on its backend) right away, so the fabric delivers to the
+ * standby, where the guest's failover device already receives.
+ */
+void failover_primary_leaving(struct vm *vm, const char *id);
 /* A device is being deleted (before DEVICE_DELETED): pairs follow. */
 void failover_device_deleted(struct vm *vm, const char *id);
 /* device_del of a hidden primary: forget it, emit DEVICE_DELETED. */

@@ -184,6 +184,10 @@ int pci_hotplug_del(struct vm *vm, const char *id, enum pci_unplug_mode mode,
 
 	if (!hp)
 		return errf(err, errlen, -ENOMEM, "Out of memory");
+	/* Before the card goes, outside the host lock: the fabric moves
+	 * while the card still works.  Harmless if the request fails. */
+	if (mode == PCI_UNPLUG_SURPRISE)
+		failover_primary_leaving(vm, id);
 	pci_host_lock(vm->pci);
 	d = hp_find(hp, id);
 	if (!d) {

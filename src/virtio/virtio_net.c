@@ -543,24 +543,32 @@ int virtio_net_set_link(struct vm *vm, const char *id, bool up)
 	return n ? vnet_set_link(n, up) : -ENOENT;
 }
 
-int virtio_net_announce(struct vm *vm, const char *id)
+/* With n->vp.lock: a RARP from n's MAC on its backend. */
+static int vnet_send_rarp(struct virtio_net *n)
 {
-	struct virtio_net *n = virtio_net_find(vm, id);
 	uint8_t frame[VNET_HDR_LEN + 60] = { 0 };
 	struct iovec iov = { frame, sizeof(frame) };
+	int ret;
+
+	vnet_build_rarp(frame + VNET_HDR_LEN, n->mac);
+	ret = netdev_send(n->nd, &iov, 1);
+	return ret < 0 ? ret : 0;
+}
+
+int virtio_net_announce(struct vm *vm, const char *id, bool host)
+{
+	struct virtio_net *n = virtio_net_find(vm, id);
 	int ret = 0;
 
 	if (!n)
 		return -ENOENT;
 	pthread_mutex_lock(&n->vp.lock);
-	if (virtio_pci_live(&n->vp) &&
+	if (!host && virtio_pci_live(&n->vp) &&
 	    vnet_has(n, VIRTIO_NET_F_GUEST_ANNOUNCE)) {
 		n->status |= VIRTIO_NET_S_ANNOUNCE;
 		virtio_pci_config_changed(&n->vp);
 	} else {
-		vnet_build_rarp(frame + VNET_HDR_LEN, n->mac);
-		ret = netdev_send(n->nd, &iov, 1);
-		ret = ret < 0 ? ret : 0;
+		ret = vnet_send_rarp(n);
 	}
 	pthread_mutex_unlock(&n->vp.lock);
 	return ret;

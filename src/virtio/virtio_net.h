@@ -109,9 +109,10 @@ struct virtio_net *virtio_net_find(struct vm *vm, const char *id);
 int virtio_net_set_link(struct vm *vm, const char *id, bool up);
 /*
  * Make the network learn where this NIC is now: GUEST_ANNOUNCE when the
- * driver negotiated it, otherwise a RARP sent by fvmm on the backend.
+ * driver negotiated it, otherwise (or when host is set: at once, not
+ * after the guest reacts) a RARP sent by fvmm on the backend.
  */
-int virtio_net_announce(struct vm *vm, const char *id);
+int virtio_net_announce(struct vm *vm, const char *id, bool host);
 /* Did the guest's last accepted feature set include STANDBY?  -ENOENT. */
 int virtio_net_standby_negotiated(struct vm *vm, const char *id);
 /* Called (under the device lock) whenever FEATURES_OK is accepted. */

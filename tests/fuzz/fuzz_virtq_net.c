@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (data[3] & (1u << round))
 			virtio_net_set_link(&vm, "net0", round);
 		if (data[3] & 4)
-			virtio_net_announce(&vm, "net0");
+			virtio_net_announce(&vm, "net0", data[0] & 1);
 	}
 	virtio_net_set_link(&vm, "net0", true);
 	drain(peer);

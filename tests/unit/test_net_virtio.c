@@ -719,7 +719,7 @@ static void test_announce(void **state)
 
 	nic_up(c, BASIC | F(VIRTIO_NET_F_GUEST_ANNOUNCE));
 	f->nmsgs = 0;
-	assert_int_equal(virtio_net_announce(&f->vm, "net0"), 0);
+	assert_int_equal(virtio_net_announce(&f->vm, "net0", false), 0);
 	assert_int_equal(cfg_status(c), VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
 	assert_int_equal(count_vec(0), 1);
 	assert_int_equal(ctrl(c, VIRTIO_NET_CTRL_ANNOUNCE,
@@ -729,9 +729,15 @@ static void test_announce(void **state)
 	assert_int_equal(peer_recv(c, got, sizeof(got)), -1);
 	/* A driver without GUEST_ANNOUNCE: fvmm sends a RARP itself. */
 	nic_up(c, BASIC);
-	assert_int_equal(virtio_net_announce(&f->vm, "net0"), 0);
+	assert_int_equal(virtio_net_announce(&f->vm, "net0", false), 0);
 	assert_int_equal(peer_recv(c, got, sizeof(got)), 72);
 	assert_int_equal(got[12 + 12] << 8 | got[12 + 13], 0x8035);
+	assert_memory_equal(got + 12 + 6, MAC, 6);
+	/* host: the RARP, even though the driver could announce itself. */
+	nic_up(c, BASIC | F(VIRTIO_NET_F_GUEST_ANNOUNCE));
+	assert_int_equal(virtio_net_announce(&f->vm, "net0", true), 0);
+	assert_int_equal(cfg_status(c), VIRTIO_NET_S_LINK_UP);
+	assert_int_equal(peer_recv(c, got, sizeof(got)), 72);
 	assert_memory_equal(got + 12 + 6, MAC, 6);
 }
 
