@@ -94,6 +94,15 @@ static inline u64 read_cr4(void)
 	return v;
 }
 
+/* The privilege level we run at (reading CS is allowed in ring 3). */
+static inline unsigned int current_cpl(void)
+{
+	u16 cs;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	return cs & 3;
+}
+
 static inline void cpu_relax(void)
 {
 	asm volatile("pause" ::: "memory");

@@ -34,6 +34,10 @@
 /* Longest wait for a contended lock: well above a ring-0 holder's time
  * for one frame (about 0.5 ms where ring 0 is emulated). */
 #define LOCK_SPIN_US		2000
+/* The same for ring-0 events (bind, link, release), which drop their
+ * work if they time out: their vCPU may be preempted by the host while it
+ * spins, so allow for that; the poller gives way to them meanwhile. */
+#define LOCK_SPIN_R0_US		100000
 
 struct failover {
 	struct netif nif;
@@ -59,11 +63,19 @@ static struct failover fo;
  * fo0's holder may be trying to take: then it backs off (lock_slave).
  */
 static volatile u32 fo_waiters;
+/*
+ * Ring-0 contexts spinning for fo0's lock.  The lock is not fair, and the
+ * ring-3 poller, native where ring 0 is emulated, takes it again between
+ * two frames long before an emulated spinner sees it free: without this,
+ * a link or hot-plug event could starve while traffic flows.  Ring-3
+ * lockers wait (bounded) while it is set.
+ */
+static volatile u32 fo_r0_wants;
 
 /* Ring-3 safe: no cli, no printing.  give_way: stop when fo0 is wanted. */
-static bool lock_bounded(struct spinlock *l, bool give_way)
+static bool lock_bounded_us(struct spinlock *l, bool give_way, u64 us)
 {
-	u64 limit = LOCK_SPIN_US * tsc_khz() / 1000, start = rdtsc();
+	u64 limit = us * tsc_khz() / 1000, start = rdtsc();
 
 	while (!spin_trylock(l)) {
 		if (rdtsc() - start > limit ||
@@ -74,13 +86,35 @@ static bool lock_bounded(struct spinlock *l, bool give_way)
 	return true;
 }
 
+static bool lock_bounded(struct spinlock *l, bool give_way)
+{
+	return lock_bounded_us(l, give_way, LOCK_SPIN_US);
+}
+
+/* Ring 3: let a waiting ring-0 context have the lock first. */
+static void give_way_to_ring0(void)
+{
+	u64 limit = LOCK_SPIN_US * tsc_khz() / 1000, start = rdtsc();
+
+	while (READ_ONCE(fo_r0_wants) && rdtsc() - start < limit)
+		cpu_relax();
+}
+
 /* fo0's lock, by a context that may hold a slave's. */
 static bool lock_fo(void)
 {
+	bool ring0 = current_cpl() == 0;
 	bool ok;
 
 	__atomic_add_fetch(&fo_waiters, 1, __ATOMIC_SEQ_CST);
-	ok = lock_bounded(&fo.nif.lock, false);
+	if (ring0)
+		__atomic_add_fetch(&fo_r0_wants, 1, __ATOMIC_SEQ_CST);
+	else
+		give_way_to_ring0();
+	ok = lock_bounded_us(&fo.nif.lock, false,
+			     ring0 ? LOCK_SPIN_R0_US : LOCK_SPIN_US);
+	if (ring0)
+		__atomic_sub_fetch(&fo_r0_wants, 1, __ATOMIC_SEQ_CST);
 	__atomic_sub_fetch(&fo_waiters, 1, __ATOMIC_SEQ_CST);
 	return ok;
 }
@@ -255,6 +289,7 @@ void failover_event(struct netif *s)
 	if (!lock_fo()) {
 		/* Next received frame applies it (without the console line). */
 		fo.update_pending = true;
+		fo.busy++;
 		return;
 	}
 	fo.ctx = s;

@@ -111,16 +111,23 @@ probe_stop() {
 		"lost $lost (max $max), longest gap $gap ms (max $MAX_GAP_MS)"
 }
 
-e2e_fvmm vm src --memory 256M --cpus 2 --root-ports 1 --qmp "unix:$QMP" \
-	--netdev "tap,id=n0,ifname=$T0" \
-	--device virtio-net-pci,netdev=n0,id=net0,mac=$MAC,failover=on \
-	--netdev "tap,id=n1,ifname=$T1" \
-	--append "ip=$G0/24"
+# boot_pair NAME [GUEST OPTION...]: a guest with the standby, an empty
+# root port for the primary, and QMP on $QMP; fails the script if no READY.
+boot_pair() {
+	local name=$1
+	shift
+	e2e_fvmm "$name" src --memory 256M --cpus 2 --root-ports 1 --qmp "unix:$QMP" \
+		--netdev "tap,id=n0,ifname=$T0" \
+		--device virtio-net-pci,netdev=n0,id=net0,mac=$MAC,failover=on \
+		--netdev "tap,id=n1,ifname=$T1" \
+		--append "ip=$G0/24 $*"
+	if ! e2e_wait_console "$name" '^READY ' 20; then
+		fail "$name-boot" "no READY line: $(tail -c 300 "$TEST_TMP/$name.err")"
+		finish
+	fi
+}
 
-if ! e2e_wait_console vm '^READY ' 20; then
-	fail boot "no READY line: $(tail -c 300 "$TEST_TMP/vm.err")"
-	finish
-fi
+boot_pair vm
 e2e_console_cmd vm failover
 e2e_wait_console vm 'tx path standby \(eth0\)' 5
 check fo0-on-standby $? "no failover device: $(tail -n 5 "$TEST_TMP/vm.out")"
@@ -191,24 +198,11 @@ check cycles-no-memory-growth $? "fvmm RssAnon $rss0 -> $rss1 KiB"
 
 e2e_console_cmd vm failover
 sleep 0.5
-! grep -qE '^(ERROR|EXCEPTION)' "$TEST_TMP/vm.out"
-check no-guest-errors $? "$(grep -E '^(ERROR|EXCEPTION)' "$TEST_TMP/vm.out" | head -3)"
-
-e2e_console_cmd vm poweroff
-wait "${FVMM_PID[vm]}"
-check poweroff-exit-0 $? "fvmm exit status after poweroff"
+e2e_poweroff_checks vm
 
 # 5. A guest that never releases its primary: the removal stays pending.
 QMP=$TEST_TMP/qmp2.sock
-e2e_fvmm ref src --memory 256M --cpus 2 --root-ports 1 --qmp "unix:$QMP" \
-	--netdev "tap,id=n0,ifname=$T0" \
-	--device virtio-net-pci,netdev=n0,id=net0,mac=$MAC,failover=on \
-	--netdev "tap,id=n1,ifname=$T1" \
-	--append "ip=$G0/24 pciehp.button=ignore"
-if ! e2e_wait_console ref '^READY ' 20; then
-	fail refuse-boot "no READY line: $(tail -c 300 "$TEST_TMP/ref.err")"
-	finish
-fi
+boot_pair ref pciehp.button=ignore
 probe_start refuse
 add_primary >/dev/null 2>&1 && to_primary ref 1
 check refuse-primary-active $? "primary not in use: $(tail -n 6 "$TEST_TMP/ref.out")"
@@ -240,7 +234,5 @@ check refuse-surprise-completes $? "$(cat "$TEST_TMP/ev-ref2"; tail -n 4 "$TEST_
 [[ $(e2e_slot_state rp1) == empty ]]
 check refuse-slot-empty $? "slot rp1 is $(e2e_slot_state rp1)"
 probe_stop refuse 2
-e2e_console_cmd ref poweroff
-wait "${FVMM_PID[ref]}"
-check refuse-poweroff-exit-0 $? "fvmm exit status after poweroff"
+e2e_poweroff_checks ref refuse-
 finish

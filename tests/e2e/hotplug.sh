@@ -88,12 +88,7 @@ check cycles-no-fd-growth $? "fvmm fds $fd0 -> $fd1"
 e2e_console_cmd vm slots
 e2e_wait_console vm 'slot 1 .*power off, empty, link down, driver none' 5
 check slots-command $? "slots output: $(tail -n 3 "$TEST_TMP/vm.out")"
-! grep -qE '^(ERROR|EXCEPTION)' "$TEST_TMP/vm.out"
-check no-guest-errors $? "$(grep -E '^(ERROR|EXCEPTION)' "$TEST_TMP/vm.out" | head -3)"
-
-e2e_console_cmd vm poweroff
-wait "${FVMM_PID[vm]}"
-check poweroff-exit-0 $? "fvmm exit status after poweroff"
+e2e_poweroff_checks vm
 
 # 5. A failover pair at boot: the host plugs the primary once the guest
 # negotiates STANDBY on the standby; the guest must bind it.
@@ -117,8 +112,6 @@ check delayed-orderly-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev3
 waited=$(( ($(date +%s%N) - t0) / 1000000 ))
 (( waited >= DELAY_MS ))
 check delay-ms-honoured $? "DEVICE_DELETED after $waited ms, delay $DELAY_MS ms"
-e2e_console_cmd fo poweroff
-wait "${FVMM_PID[fo]}"
-check failover-poweroff-exit-0 $? "fvmm exit status after poweroff"
+e2e_poweroff_checks fo failover-
 
 finish

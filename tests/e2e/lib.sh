@@ -171,3 +171,14 @@ e2e_device_del() {
 	wait "$evpid"
 	grep -q "DEVICE_DELETED.*$id" "$ev"
 }
+
+# e2e_poweroff_checks NAME [PREFIX]: no error or exception on NAME's
+# console, and the guest's poweroff ends fvmm with status 0.
+e2e_poweroff_checks() {
+	local name=$1 pre=${2:-} out=$TEST_TMP/$1.out
+	! grep -qE '^(ERROR|EXCEPTION)' "$out"
+	check "${pre}no-guest-errors" $? "$(grep -E '^(ERROR|EXCEPTION)' "$out" | head -3)"
+	e2e_console_cmd "$name" poweroff
+	wait "${FVMM_PID[$name]}"
+	check "${pre}poweroff-exit-0" $? "fvmm exit status after poweroff"
+}
