@@ -208,6 +208,8 @@ void failover_event(struct netif *nif);
 /* A frame received on a slave (slave locked). */
 void failover_rx(struct netif *slave, const u8 *frame, size_t len);
 void failover_cmd(int argc, char **argv);
+/* [ring 3] From the poller's loop: work events left to it (>0: some). */
+int failover_poll(void);
 
 /* ---- protocols ---- */
 
@@ -256,6 +258,11 @@ int net_opt_netpoll(const char *name, const char *val);
 /* The ring-3 poller (net/poll.c), started by net_init. */
 void net_poll_start(void);
 void net_poll_show(void);
+/*
+ * Ring 0: if a poller runs on an AP of its own, make it take a pass soon
+ * (it may sleep) and return true; false: there is none to leave work to.
+ */
+bool net_poll_kick(void);
 /* Driver (ring 0): a NIC bound after net_init; the poller may take it. */
 void net_poll_attach(struct netif *nif);
 /*

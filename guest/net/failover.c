@@ -52,7 +52,9 @@ struct failover {
 		struct netif *paired, *released;
 		bool switched;
 	} notes;
-	bool announce_pending;	/* the last announce found its path busy */
+	/* An announce is owed: its path was busy, or ring 0 left it to the
+	 * poller (fo_switched). */
+	bool announce_pending;
 	u64 switches, announces, busy;
 };
 
@@ -212,6 +214,22 @@ static void fo_announce(void)
 		netif_tx_flush(fo.ctx);
 }
 
+/*
+ * A new transmit path must be announced.  Ring 0 with a poller on an AP
+ * leaves that to the poller (failover_poll): building and sending the
+ * frame is hundreds of instructions, milliseconds where ring 0 is
+ * emulated, all the while holding fo0's lock, which every frame on either
+ * path needs; the poller does it natively within microseconds.
+ */
+static void fo_switched(void)
+{
+	if (current_cpl() == 0 && net_poll_kick()) {
+		fo.announce_pending = true;
+		return;
+	}
+	fo_announce();
+}
+
 /* Pair a PCI NIC with fo0's MAC; only ctx, whose lock we hold. */
 static void fo_pair(void)
 {
@@ -244,7 +262,7 @@ static void fo_update(void)
 		return;
 	fo.active = next;
 	fo.switches++;
-	fo_announce();
+	fo_switched();
 	fo.notes.switched = true;
 }
 
@@ -322,6 +340,21 @@ void failover_rx(struct netif *s, const u8 *frame, size_t len)
 	fo.nif.tx_pending = false;
 	fo.ctx = NULL;
 	spin_unlock(&fo.nif.lock);
+}
+
+/* [ring 3] The poller's pass: apply what events left to it. */
+int failover_poll(void)
+{
+	if (!READ_ONCE(fo.update_pending) && !READ_ONCE(fo.announce_pending))
+		return 0;
+	if (!lock_fo())
+		return 1;
+	if (fo.update_pending)
+		fo_update();
+	if (fo.announce_pending)
+		fo_announce();
+	spin_unlock(&fo.nif.lock);
+	return 1;
 }
 
 /* ---- console ---- */

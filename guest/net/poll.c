@@ -81,7 +81,7 @@ int net_opt_netpoll(const char *name __unused, const char *val)
 static int poll_all(void)
 {
 	unsigned int i, n = __atomic_load_n(&nr_polled, __ATOMIC_ACQUIRE);
-	int work = 0;
+	int work = failover_poll();
 
 	for (i = 0; i < n; i++)
 		work += polled[i]->ops->poll(polled[i]);
@@ -234,6 +234,14 @@ static void switch_over(void)
  * interface's lifetime (drivers keep unbound interfaces and rebind them);
  * poll and arm skip an interface that is not bound.
  */
+bool net_poll_kick(void)
+{
+	if (mode != POLL_AP)
+		return false;
+	user_wake_cpu(poll_cpu);
+	return true;
+}
+
 void net_poll_attach(struct netif *nif)
 {
 	unsigned int i;
