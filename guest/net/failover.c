@@ -154,21 +154,47 @@ static void fo_release(void)
 
 /* ---- transmit (fo0's lock held) ---- */
 
-static u8 *fo_tx_alloc(struct netif *nif __unused)
+/* Lock slave t for one frame unless the caller holds it already. */
+static bool fo_take(struct netif *t)
+{
+	if (t == fo.ctx)
+		return true;
+	if (!lock_slave(t))
+		return false;
+	fo.held = t;
+	return true;
+}
+
+/*
+ * The transmit path, or, while ring 0 holds its lock (binding, link
+ * change, release: milliseconds where ring 0 is emulated), the other
+ * usable slave for this frame: a reply through the other port beats a
+ * reply dropped, and fo0 receives on both.
+ */
+static struct netif *fo_tx_path(void)
 {
 	struct netif *t = fo.active;
+	struct netif *o = t == fo.primary ? fo.standby : fo.primary;
+
+	if (!t)
+		return NULL;
+	if (fo_take(t))
+		return t;
+	if (usable(o) && fo_take(o))
+		return o;
+	fo.busy++;
+	return NULL;
+}
+
+static u8 *fo_tx_alloc(struct netif *nif __unused)
+{
+	struct netif *t;
 	u8 *buf;
 
 	fo_release();
+	t = fo_tx_path();
 	if (!t)
 		return NULL;
-	if (t != fo.ctx) {
-		if (!lock_slave(t)) {
-			fo.busy++;
-			return NULL;
-		}
-		fo.held = t;
-	}
 	fo.tx_slave = t;
 	buf = netif_tx_alloc(t);
 	if (!buf)
