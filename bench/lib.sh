@@ -33,3 +33,19 @@ probe_qemu_cpu() {
 		QEMU_CPU=host,-arch-capabilities
 	fi
 }
+
+# bench_huge_pages: let shmem use transparent huge pages for this run and
+# restore the setting afterwards (needs on_exit from tests/lib/common.sh).
+# QEMU's guest RAM is anonymous memory, which gets huge pages under
+# Linux's default THP setting; fvmm's is a memfd (shared memory), whose
+# default is "never".  Without this the comparison is 2 MiB against 4 KiB
+# pages rather than VMM against VMM.
+bench_huge_pages() {
+	local knob=/sys/kernel/mm/transparent_hugepage/shmem_enabled old
+	[[ -w $knob ]] || { echo "$(basename "$0"): cannot set $knob; fvmm's RAM stays in 4 KiB pages"; return 0; }
+	old=$(sed -nE 's/.*\[([a-z_]+)\].*/\1/p' "$knob")
+	[[ $old == advise || $old == always || $old == within_size ]] && return 0
+	echo "$(basename "$0"): shmem huge pages 'advise' for this run (was '$old'), as QEMU's RAM has them"
+	echo advise >"$knob" || return 0
+	on_exit "echo $old >$knob"
+}
