@@ -606,7 +606,10 @@ static void e1000_drain(struct e1000 *e)
 			netif_tx_flush(&e->nif);
 			netif_unlock(&e->nif, flags);
 		}
-		if (READ_ONCE(e->nif.st.rx_packets) != seen) {
+		/* Quiet means nothing received and nothing waiting: a poller
+		 * the host preempted must not pass for a quiet fabric. */
+		if (READ_ONCE(e->nif.st.rx_packets) != seen ||
+		    (READ_ONCE(e->rx[e->rx_next].status) & DESC_DD)) {
 			seen = READ_ONCE(e->nif.st.rx_packets);
 			last = now;
 		}

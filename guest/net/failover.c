@@ -38,6 +38,8 @@
  * work if they time out: their vCPU may be preempted by the host while it
  * spins, so allow for that; the poller gives way to them meanwhile. */
 #define LOCK_SPIN_R0_US		100000
+/* How long the poller holds back for such a spinner, per frame. */
+#define GIVE_WAY_US		300
 
 struct failover {
 	struct netif nif;
@@ -93,10 +95,14 @@ static bool lock_bounded(struct spinlock *l, bool give_way)
 	return lock_bounded_us(l, give_way, LOCK_SPIN_US);
 }
 
-/* Ring 3: let a waiting ring-0 context have the lock first. */
+/*
+ * Ring 3: let a waiting ring-0 context have the lock first.  Briefly: a
+ * running ring-0 spinner sees the lock free within microseconds, and if
+ * the host has preempted its vCPU, every frame would wait the whole time.
+ */
 static void give_way_to_ring0(void)
 {
-	u64 limit = LOCK_SPIN_US * tsc_khz() / 1000, start = rdtsc();
+	u64 limit = GIVE_WAY_US * tsc_khz() / 1000, start = rdtsc();
 
 	while (READ_ONCE(fo_r0_wants) && rdtsc() - start < limit)
 		cpu_relax();
