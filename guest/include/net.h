@@ -263,6 +263,8 @@ void net_poll_show(void);
  * (it may sleep) and return true; false: there is none to leave work to.
  */
 bool net_poll_kick(void);
+/* Ring 0: a poller runs on an AP other than this CPU. */
+bool net_poll_elsewhere(void);
 /* Driver (ring 0): a NIC bound after net_init; the poller may take it. */
 void net_poll_attach(struct netif *nif);
 /*

@@ -34,9 +34,11 @@
 /* Longest wait for a contended lock: well above a ring-0 holder's time
  * for one frame (about 0.5 ms where ring 0 is emulated). */
 #define LOCK_SPIN_US		2000
-/* The same for ring-0 events (bind, link, release), which drop their
- * work if they time out: their vCPU may be preempted by the host while it
- * spins, so allow for that; the poller gives way to them meanwhile. */
+/* The same for ring-0 events (bind, link, release) while the poller runs
+ * on another CPU: they would drop their work on a timeout, and their vCPU
+ * may be preempted by the host while it spins, so allow for that; the
+ * poller gives way to them meanwhile.  (A holder on this very CPU cannot
+ * progress while we spin, so there the short bound applies.) */
 #define LOCK_SPIN_R0_US		100000
 /* How long the poller holds back for such a spinner, per frame. */
 #define GIVE_WAY_US		300
@@ -108,10 +110,12 @@ static void give_way_to_ring0(void)
 		cpu_relax();
 }
 
-/* fo0's lock, by a context that may hold a slave's. */
-static bool lock_fo(void)
+/* fo0's lock, by a context that may hold a slave's; event: not a frame. */
+static bool lock_fo(bool event)
 {
 	bool ring0 = current_cpl() == 0;
+	u64 us = ring0 && event && net_poll_elsewhere() ? LOCK_SPIN_R0_US :
+						       LOCK_SPIN_US;
 	bool ok;
 
 	__atomic_add_fetch(&fo_waiters, 1, __ATOMIC_SEQ_CST);
@@ -119,8 +123,7 @@ static bool lock_fo(void)
 		__atomic_add_fetch(&fo_r0_wants, 1, __ATOMIC_SEQ_CST);
 	else
 		give_way_to_ring0();
-	ok = lock_bounded_us(&fo.nif.lock, false,
-			     ring0 ? LOCK_SPIN_R0_US : LOCK_SPIN_US);
+	ok = lock_bounded_us(&fo.nif.lock, false, us);
 	if (ring0)
 		__atomic_sub_fetch(&fo_r0_wants, 1, __ATOMIC_SEQ_CST);
 	__atomic_sub_fetch(&fo_waiters, 1, __ATOMIC_SEQ_CST);
@@ -336,8 +339,8 @@ void failover_event(struct netif *s)
 		return;
 	if (s != fo.standby && s != fo.primary && !mac_eq(s->mac, fo.nif.mac))
 		return;
-	if (!lock_fo()) {
-		/* Next received frame applies it (without the console line). */
+	if (!lock_fo(true)) {
+		/* The poller applies it (failover_poll), without the line. */
 		fo.update_pending = true;
 		fo.busy++;
 		return;
@@ -354,7 +357,7 @@ void failover_event(struct netif *s)
 /* A frame on slave s (s locked; ring 3 when polled). */
 void failover_rx(struct netif *s, const u8 *frame, size_t len)
 {
-	if (!lock_fo()) {
+	if (!lock_fo(false)) {
 		s->st.rx_dropped++;
 		fo.busy++;
 		return;
@@ -379,7 +382,7 @@ int failover_poll(void)
 {
 	if (!READ_ONCE(fo.update_pending) && !READ_ONCE(fo.announce_pending))
 		return 0;
-	if (!lock_fo())
+	if (!lock_fo(false))
 		return 1;
 	if (fo.update_pending)
 		fo_update();

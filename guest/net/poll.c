@@ -234,6 +234,11 @@ static void switch_over(void)
  * interface's lifetime (drivers keep unbound interfaces and rebind them);
  * poll and arm skip an interface that is not bound.
  */
+bool net_poll_elsewhere(void)
+{
+	return mode == POLL_AP && smp_this_cpu() != (int)poll_cpu;
+}
+
 bool net_poll_kick(void)
 {
 	if (mode != POLL_AP)

@@ -249,16 +249,42 @@ static void test_del_hidden_primary(void **state)
 	assert_true(root_port_occupied(f->rp1));	/* negotiated: at once */
 }
 
+/* The frames fvmm sent on the standby's backend (nd0) since the last
+ * call: how many, and whether one was a RARP from the standby's MAC. */
+static int standby_frames(bool *rarp)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0x00, 0x01 };
+	uint8_t buf[2048];
+	ssize_t n;
+	int count = 0;
+
+	*rarp = false;
+	while ((n = recv(f->peers[0], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		const uint8_t *eth = buf + 12;	/* behind the vnet header */
+
+		count++;
+		if (n >= 12 + 14 && eth[12] == 0x80 && eth[13] == 0x35 &&
+		    !memcmp(eth + 6, mac, 6))
+			*rarp = true;
+	}
+	return count;
+}
+
 static void test_del_plugged_primary(void **state)
 {
 	char err[512];
+	bool rarp;
 
 	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", NULL, NULL, 1));
 	hg_sync(&f->vm);
+	standby_frames(&rarp);
 	assert_int_equal(hg_del(&f->vm, "pri1", PCI_UNPLUG_SURPRISE, err), 0);
+	/* fvmm moved the network to the standby before the card vanished. */
+	assert_int_equal(standby_frames(&rarp), 1);
+	assert_true(rarp);
 	assert_true(hg_wait("DEVICE_DELETED", "device", "pri1", 1));
 	assert_string_equal(pair_state("net1"), "none");
 	/* A new primary may pair with the standby. */
