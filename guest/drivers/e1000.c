@@ -54,7 +54,6 @@
 #define REG_TDLEN	0x03808
 #define REG_TDH		0x03810
 #define REG_TDT		0x03818
-#define REG_MTA		0x05200
 #define REG_RAL0	0x05400
 #define REG_RAH0	0x05404
 
@@ -95,7 +94,6 @@
 #define RX_RING		128		/* multiples of 8 descriptors */
 #define TX_RING		64
 #define BUF_SIZE	2048
-#define MTA_WORDS	128
 #define RESET_WAIT_US	10000
 /* Orderly release of a failover primary: receive until this long passes
  * without a frame (the fabric has learned the standby's port), at most
@@ -460,7 +458,6 @@ static void setup_tx(struct e1000 *e)
 
 static int e1000_setup(struct e1000 *e)
 {
-	unsigned int i;
 	int ret;
 
 	ret = e1000_reset(e);
@@ -470,9 +467,13 @@ static int e1000_setup(struct e1000 *e)
 		ret = alloc_rings(e);
 	if (ret)
 		return ret;
-	/* Reset does not clear the multicast table; we want none of it. */
-	for (i = 0; i < MTA_WORDS; i++)
-		wr(e, REG_MTA + 4 * i, 0);
+	/*
+	 * Reset leaves the multicast table as it was, and Linux clears it;
+	 * we do not: a stale entry only lets a multicast frame in, which
+	 * eth_input drops (it takes our MAC and broadcast), while clearing
+	 * is 128 register writes, each a VM exit in emulated ring 0, in the
+	 * middle of a hot-add.
+	 */
 	wr(e, REG_CTRL, rd(e, REG_CTRL) | CTRL_SLU);
 	setup_rx(e);
 	setup_tx(e);
