@@ -21,7 +21,8 @@
  * cannot deadlock, and ring 0 interrupting ring-3 code that holds a lock
  * on the same CPU cannot hang; a timeout costs one frame, counted.
  * fo->ctx names the slave whose lock the current fo0 lock holder already
- * has (NULL for ring-0 callers such as the shell), so it is not retried.
+ * has (NULL for callers holding none: the shell, failover_poll), so it is
+ * not retried.
  */
 
 #include <errno.h>
@@ -79,7 +80,7 @@ static volatile u32 fo_waiters;
 static volatile u32 fo_r0_wants;
 
 /* Ring-3 safe: no cli, no printing.  give_way: stop when fo0 is wanted. */
-static bool lock_bounded_us(struct spinlock *l, bool give_way, u64 us)
+static bool lock_bounded(struct spinlock *l, bool give_way, u64 us)
 {
 	u64 limit = us * tsc_khz() / 1000, start = rdtsc();
 
@@ -90,11 +91,6 @@ static bool lock_bounded_us(struct spinlock *l, bool give_way, u64 us)
 		cpu_relax();
 	}
 	return true;
-}
-
-static bool lock_bounded(struct spinlock *l, bool give_way)
-{
-	return lock_bounded_us(l, give_way, LOCK_SPIN_US);
 }
 
 /*
@@ -123,7 +119,7 @@ static bool lock_fo(bool event)
 		__atomic_add_fetch(&fo_r0_wants, 1, __ATOMIC_SEQ_CST);
 	else
 		give_way_to_ring0();
-	ok = lock_bounded_us(&fo.nif.lock, false, us);
+	ok = lock_bounded(&fo.nif.lock, false, us);
 	if (ring0)
 		__atomic_sub_fetch(&fo_r0_wants, 1, __ATOMIC_SEQ_CST);
 	__atomic_sub_fetch(&fo_waiters, 1, __ATOMIC_SEQ_CST);
@@ -134,7 +130,7 @@ static bool lock_fo(bool event)
  * once (we give way, one frame is lost) instead of both timing out. */
 static bool lock_slave(struct netif *s)
 {
-	return lock_bounded(&s->lock, true);
+	return lock_bounded(&s->lock, true, LOCK_SPIN_US);
 }
 
 static bool usable(const struct netif *s)
@@ -232,7 +228,7 @@ static void fo_tx_flush(struct netif *nif __unused)
 
 /* ---- the rules ---- */
 
-/* Gratuitous ARP on the transmit path; retried by the next frame if the
+/* Gratuitous ARP on the transmit path; retried (fo_catch_up) if the
  * path's lock was busy (its holder may be waiting for fo0's). */
 static void fo_announce(void)
 {
@@ -301,6 +297,15 @@ static void fo_update(void)
 	fo.notes.switched = true;
 }
 
+/* What an event or a busy path left undone; fo0 locked. */
+static void fo_catch_up(void)
+{
+	if (fo.update_pending)
+		fo_update();
+	if (fo.announce_pending)
+		fo_announce();
+}
+
 /*
  * Console lines are printed after fo0's lock is dropped: where ring 0 is
  * emulated a line takes milliseconds, and the poller, which needs the
@@ -363,10 +368,7 @@ void failover_rx(struct netif *s, const u8 *frame, size_t len)
 		return;
 	}
 	fo.ctx = s;
-	if (fo.update_pending)
-		fo_update();
-	if (fo.announce_pending)
-		fo_announce();
+	fo_catch_up();
 	fo.nif.st.rx_packets++;
 	fo.nif.st.rx_bytes += len;
 	eth_input(&fo.nif, frame, len);
@@ -384,10 +386,7 @@ int failover_poll(void)
 		return 0;
 	if (!lock_fo(false))
 		return 1;
-	if (fo.update_pending)
-		fo_update();
-	if (fo.announce_pending)
-		fo_announce();
+	fo_catch_up();
 	spin_unlock(&fo.nif.lock);
 	return 1;
 }
@@ -418,10 +417,7 @@ static void fo_show(struct netif *nif __unused)
 /* Apply an update an event could not (fo0 was busy); fo0 locked. */
 static void fo_check(struct netif *nif __unused)
 {
-	if (fo.update_pending)
-		fo_update();
-	if (fo.announce_pending)
-		fo_announce();
+	fo_catch_up();
 }
 
 void failover_cmd(int argc __unused, char **argv __unused)

@@ -96,14 +96,15 @@ probe_start() {
 # probe_stop NAME SWITCHES: stop it; the loss must fit the switch windows.
 probe_stop() {
 	local name=$1 switches=$2 lost gap sent max=$(( $2 * MAX_LOST_PER_SWITCH ))
+	local json=$TEST_TMP/$1.json
 	sleep 1
 	kill -INT "$probe_pid"
 	wait "$probe_pid"
-	json_num() { sed -nE "s/^ *\"$1\": ([0-9.]+),?$/\1/p" "$TEST_TMP/$name.json"; }
-	sent=$(json_num sent) lost=$(json_num lost) gap=$(json_num longest_gap_ms)
+	sent=$(probe_num "$json" sent) lost=$(probe_num "$json" lost)
+	gap=$(probe_num "$json" longest_gap_ms)
 	echo "probe $name: sent $sent lost $lost longest gap $gap ms ($switches switches)"
 	# Loss bursts: where and how long, to match them with the switches.
-	tr -d ' \n' <"$TEST_TMP/$name.json" | grep -oE '\{"first_seq[^}]*\}' |
+	tr -d ' \n' <"$json" | grep -oE '\{"first_seq[^}]*\}' |
 		sed -E 's/.*"count":([0-9]+).*"start_ms":([0-9.]+).*/  burst: \1 lost at \2 ms/'
 	[[ -n $lost && -n $gap && ${sent:-0} -gt 1000 ]] && (( lost <= max )) &&
 		awk -v g="$gap" -v m="$MAX_GAP_MS" 'BEGIN { exit !(g <= m) }'

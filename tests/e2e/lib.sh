@@ -135,6 +135,9 @@ e2e_stop() {
 	wait "$pid"
 }
 
+# probe_num FILE KEY: a number from fvmm-probe's JSON report (one key a line).
+probe_num() { sed -nE "s/^ *\"$2\": ([0-9.]+),?$/\1/p" "$1"; }
+
 # peer_ping IP COUNT: from the peer, 0.2 s apart, 1 s timeout each.
 peer_ping() { in_peer ping -c "$2" -i 0.2 -W 1 "$1"; }
 
