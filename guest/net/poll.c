@@ -225,15 +225,6 @@ static void switch_over(void)
 	}
 }
 
-/*
- * An interface that appeared after the poller started (a hot-plugged or
- * cold-plugged PCI NIC; pciehp binds after net_init).  Only a poller on
- * an AP of its own takes it: the idle-mode poller shares the boot CPU,
- * whose ring-0 hot-plug handler would then spin on a lock its interrupted
- * ring-3 holder cannot release.  The slot in polled[] is kept for the
- * interface's lifetime (drivers keep unbound interfaces and rebind them);
- * poll and arm skip an interface that is not bound.
- */
 bool net_poll_elsewhere(void)
 {
 	return mode == POLL_AP && smp_this_cpu() != (int)poll_cpu;
@@ -247,6 +238,15 @@ bool net_poll_kick(void)
 	return true;
 }
 
+/*
+ * An interface that appeared after the poller started (a hot-plugged or
+ * cold-plugged PCI NIC; pciehp binds after net_init).  Only a poller on
+ * an AP of its own takes it: the idle-mode poller shares the boot CPU,
+ * whose ring-0 hot-plug handler would then spin on a lock its interrupted
+ * ring-3 holder cannot release.  The slot in polled[] is kept for the
+ * interface's lifetime (drivers keep unbound interfaces and rebind them);
+ * poll and arm skip an interface that is not bound.
+ */
 void net_poll_attach(struct netif *nif)
 {
 	unsigned int i;
