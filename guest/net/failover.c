@@ -159,36 +159,24 @@ static void fo_release(void)
 
 /* ---- transmit (fo0's lock held) ---- */
 
-/* Lock slave t for one frame unless the caller holds it already. */
-static bool fo_take(struct netif *t)
-{
-	if (t == fo.ctx)
-		return true;
-	if (!lock_slave(t))
-		return false;
-	fo.held = t;
-	return true;
-}
-
 /*
- * The transmit path, or, while ring 0 holds its lock (binding, link
- * change, release: milliseconds where ring 0 is emulated), the other
- * usable slave for this frame: a reply through the other port beats a
- * reply dropped, and fo0 receives on both.
+ * Lock the transmit path for one frame unless the caller holds it.  Busy
+ * (ring 0 has it: binding, link, release), the frame is dropped, counted:
+ * sending it out of the other slave instead would make the fabric's
+ * bridges learn fo0's MAC on that port and flap between the two.
  */
 static struct netif *fo_tx_path(void)
 {
 	struct netif *t = fo.active;
-	struct netif *o = t == fo.primary ? fo.standby : fo.primary;
 
-	if (!t)
-		return NULL;
-	if (fo_take(t))
+	if (!t || t == fo.ctx)
 		return t;
-	if (usable(o) && fo_take(o))
-		return o;
-	fo.busy++;
-	return NULL;
+	if (!lock_slave(t)) {
+		fo.busy++;
+		return NULL;
+	}
+	fo.held = t;
+	return t;
 }
 
 static u8 *fo_tx_alloc(struct netif *nif __unused)
