@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fvmm-probe report: verdict (--max-loss / --max-gap-ms), JSON document
- * keys and types, text report smoke test.
+ * keys and types, text report smoke test, per-datagram CSV.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,6 +84,7 @@ static void test_json(void **state)
 		"reordered", "invalid", "corrupt", "loss_pct", "rtt_min_us",
 		"rtt_p50_us", "rtt_p90_us", "rtt_p99_us", "rtt_p99_9_us",
 		"rtt_max_us", "longest_gap_ms", "longest_gap_start_ms",
+		"longest_outage_ms", "longest_outage_start_ms",
 		"burst_count", "bursts_max", "bursts", "max_loss",
 		"max_gap_ms", "result", "reason", "exit_code",
 	};
@@ -105,6 +106,9 @@ static void test_json(void **state)
 	assert_true(json_real_value(json_object_get(root, "loss_pct")) == 20.0);
 	assert_true(json_real_value(json_object_get(root, "rtt_p50_us")) == 100.0);
 	assert_true(json_real_value(json_object_get(root, "longest_gap_ms")) == 21.0);
+	/* seq 20 (sent at 20 ms) waits for seq 40's reply at 40.1 ms */
+	assert_true(json_real_value(json_object_get(root, "longest_outage_ms")) == 20.1);
+	assert_true(json_real_value(json_object_get(root, "longest_outage_start_ms")) == 20.0);
 	assert_string_equal(json_string_value(json_object_get(root, "result")),
 			    "limit-exceeded");
 	assert_true(json_is_null(json_object_get(root, "max_gap_ms")));
@@ -164,9 +168,36 @@ static void test_text(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "lost        20 (20.000 %)"));
 	assert_non_null(strstr(buf, "longest gap 21.000 ms"));
+	assert_non_null(strstr(buf, "outage      20.100 ms (from 20.000 ms)"));
 	assert_non_null(strstr(buf, "loss bursts 1"));
 	free(buf);
 	probe_summary_free(&sum);
+}
+
+static void test_csv(void **state)
+{
+	struct probe_stats st;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(probe_stats_init(&st, 3, MS), 0);
+	for (uint64_t i = 0; i < 3; i++)
+		probe_stats_sent(&st, i, (int64_t)i * MS);
+	probe_stats_reply(&st, 0, 0, 250000);
+	probe_stats_reply(&st, 2, 2 * MS, 2 * MS + 100000);
+	probe_stats_reply(&st, 2, 2 * MS, 2 * MS + 300000);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(probe_stats_csv(f, &st), 0);
+	fclose(f);
+	/* the lost datagram has an empty RTT; duplicates count in replies */
+	assert_string_equal(buf, "seq,send_ms,rtt_us,replies\n"
+				 "0,0.000,250.0,1\n"
+				 "1,1.000,,0\n"
+				 "2,2.000,100.0,2\n");
+	free(buf);
+	probe_stats_free(&st);
 }
 
 int main(void)
@@ -176,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_no_replies),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_csv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -353,6 +353,68 @@ static void test_gap_via_stats(void **state)
 	probe_stats_free(&st);
 }
 
+/* Send @n datagrams at the given ms offsets. */
+static void sent_at(struct probe_stats *st, const int64_t *at_ms, uint64_t n)
+{
+	assert_int_equal(probe_stats_init(st, n, MS), 0);
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(probe_stats_sent(st, i, at_ms[i] * MS), 0);
+}
+
+static void reply_at(struct probe_stats *st, uint64_t seq, int64_t at_us)
+{
+	assert_int_equal(probe_stats_reply(st, seq,
+					   (int64_t)st->send_us[seq] * 1000,
+					   at_us * 1000), PROBE_REPLY_FIRST);
+}
+
+static void test_outage(void **state)
+{
+	/* the sender pauses 5 ms after seq 2; every reply takes 100 us */
+	static const int64_t late[] = { 0, 1, 2, 7, 8, 9 };
+	/* seq 2..4 lost, seq 6's reply is held until 12.5 ms */
+	static const int64_t even[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct probe_stats st;
+	struct probe_summary sum;
+
+	sent_at(&st, late, 6);
+	for (uint64_t i = 0; i < 6; i++)
+		reply_at(&st, i, late[i] * 1000 + 100);
+	probe_stats_end_sending(&st, 9 * MS);
+	assert_int_equal(probe_stats_finish(&st, 10, &sum), 0);
+	assert_int_equal(sum.gap_max_ns, 5 * MS);	/* the sender's pause */
+	assert_int_equal(sum.outage_max_ns, 100000);	/* the path: one RTT */
+	probe_summary_free(&sum);
+	probe_stats_free(&st);
+
+	sent_at(&st, even, 9);
+	reply_at(&st, 0, 100);
+	reply_at(&st, 1, 1100);
+	reply_at(&st, 5, 5100);
+	reply_at(&st, 7, 7100);
+	reply_at(&st, 6, 12500);
+	reply_at(&st, 8, 8100);
+	probe_stats_end_sending(&st, 8 * MS);
+	assert_int_equal(probe_stats_finish(&st, 10, &sum), 0);
+	/* seq 2 waits for seq 5's reply: 3.1 ms; seq 6 waits for seq 7's */
+	assert_int_equal(sum.outage_max_ns, 3100000);
+	assert_int_equal(sum.outage_at_ns, 2 * MS);
+	probe_summary_free(&sum);
+	probe_stats_free(&st);
+
+	/* the last two never answered: they wait until the end of sending */
+	sent_at(&st, even, 5);
+	reply_at(&st, 0, 100);
+	reply_at(&st, 1, 1100);
+	reply_at(&st, 2, 2100);
+	probe_stats_end_sending(&st, 4 * MS);
+	assert_int_equal(probe_stats_finish(&st, 10, &sum), 0);
+	assert_int_equal(sum.outage_max_ns, 1 * MS);
+	assert_int_equal(sum.outage_at_ns, 3 * MS);
+	probe_summary_free(&sum);
+	probe_stats_free(&st);
+}
+
 static void test_invalid(void **state)
 {
 	struct probe_stats st;
@@ -450,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_burst_topn),
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_gap_via_stats),
+		cmocka_unit_test(test_outage),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_payload),
 	};

@@ -97,6 +97,7 @@ struct opts {
 	double interval_ms;
 	const char *bind;
 	const char *json;
+	const char *csv;
 	const char *target;
 	bool has_max_loss;
 	uint64_t max_loss;
@@ -191,6 +192,8 @@ static void usage(FILE *f)
 "  --wait-ms MS        keep listening after the last send (default 500)\n"
 "  --json FILE         also write the result as JSON ('-' = stdout; the\n"
 "                      text report then goes to stderr)\n"
+"  --csv FILE          also write one line per datagram: seq, send time,\n"
+"                      RTT (empty if lost), replies\n"
 "  --bursts-max N      list at most N loss bursts, largest first (default 10)\n"
 "  --interval-ms MS    progress line on stderr every MS (default off)\n"
 "  --bind ADDR[:PORT]  local address to send from\n"
@@ -323,7 +326,7 @@ static int resolve(const char *what, const char *spec, int family,
 enum {
 	OPT_RATE = 256, OPT_DURATION, OPT_COUNT, OPT_SIZE, OPT_WAIT_MS,
 	OPT_JSON, OPT_BURSTS_MAX, OPT_QUIET, OPT_INTERVAL_MS, OPT_BIND,
-	OPT_HELP, OPT_VERSION, OPT_MAX_LOSS, OPT_MAX_GAP_MS,
+	OPT_HELP, OPT_VERSION, OPT_MAX_LOSS, OPT_MAX_GAP_MS, OPT_CSV,
 };
 
 static const struct option long_opts[] = {
@@ -333,6 +336,7 @@ static const struct option long_opts[] = {
 	{ "size",	 required_argument, NULL, OPT_SIZE },
 	{ "wait-ms",	 required_argument, NULL, OPT_WAIT_MS },
 	{ "json",	 required_argument, NULL, OPT_JSON },
+	{ "csv",	 required_argument, NULL, OPT_CSV },
 	{ "bursts-max",	 required_argument, NULL, OPT_BURSTS_MAX },
 	{ "quiet",	 no_argument,	    NULL, OPT_QUIET },
 	{ "interval-ms", required_argument, NULL, OPT_INTERVAL_MS },
@@ -391,6 +395,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_JSON:
 			o->json = optarg;
+			break;
+		case OPT_CSV:
+			o->csv = optarg;
 			break;
 		case OPT_BURSTS_MAX:
 			bad = parse_u64(optarg, 0, MAX_BURSTS, &o->bursts_max);
@@ -845,7 +852,17 @@ static int write_json(FILE *f, const char *path, const struct probe_run *r,
 	return ret;
 }
 
-static int finish(struct prober *p, const struct opts *o, FILE *json_out)
+static int write_csv(FILE *f, const char *path, const struct probe_stats *st)
+{
+	if (probe_stats_csv(f, st) < 0 || fflush(f) == EOF) {
+		fprintf(stderr, "fvmm-probe: writing CSV to %s failed\n", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int finish(struct prober *p, const struct opts *o, FILE *json_out,
+		  FILE *csv_out)
 {
 	struct probe_summary sum;
 	struct probe_run r;
@@ -864,6 +881,8 @@ static int finish(struct prober *p, const struct opts *o, FILE *json_out)
 	if (!o->quiet)
 		probe_report_text(text, &r, &sum);
 	if (json_out && write_json(json_out, o->json, &r, &sum, code) < 0)
+		code = PROBE_EXIT_ERROR;
+	if (csv_out && write_csv(csv_out, o->csv, &p->st) < 0)
 		code = PROBE_EXIT_ERROR;
 	if (why[0])
 		fprintf(stderr, "fvmm-probe: limit exceeded: %s\n", why);
@@ -885,7 +904,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct prober *p;
 	struct opts o;
-	FILE *json_out = NULL;
+	FILE *json_out = NULL, *csv_out = NULL;
 	int ret;
 
 	ret = parse_opts(argc, argv, &o);
@@ -908,6 +927,14 @@ int main(int argc, char **argv)
 			goto out_socket;
 		}
 	}
+	if (o.csv) {
+		csv_out = fopen(o.csv, "w");
+		if (!csv_out) {
+			ret = usage_error("--csv '%s': %s", o.csv,
+					  strerror(errno));
+			goto out_json;
+		}
+	}
 	p->size = o.size;
 	p->count = o.count;
 	p->interval_d = 1e9 / o.rate;
@@ -927,12 +954,18 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	run(p);
-	ret = finish(p, &o, json_out);
+	ret = finish(p, &o, json_out, csv_out);
 
 out_stats:
 	probe_stats_free(&p->st);
 	free(p->sbuf);
 	free(p->rbuf);
+	if (csv_out && fclose(csv_out) == EOF) {
+		fprintf(stderr, "fvmm-probe: closing %s: %s\n", o.csv,
+			strerror(errno));
+		ret = PROBE_EXIT_ERROR;
+	}
+out_json:
 	if (json_out && json_out != stdout && fclose(json_out) == EOF) {
 		fprintf(stderr, "fvmm-probe: closing %s: %s\n", o.json,
 			strerror(errno));

@@ -40,6 +40,11 @@
  *                        send window: start -> first reply, consecutive
  *                        replies, last reply -> last send
  *   longest_gap_start_ms where that interval began (offset from start)
+ *   longest_outage_ms    longest time from sending a datagram until a reply
+ *                        to it or to a later datagram (to the last send if
+ *                        none came): the path's outage, not counting pauses
+ *                        of the probe's own sender, which the gap includes
+ *   longest_outage_start_ms  send time of that datagram (offset from start)
  *   burst_count          number of loss bursts (runs of consecutive lost
  *                        sequence numbers) in the whole run
  *   bursts_max           listing limit (--bursts-max)
@@ -56,6 +61,7 @@
  *
  * Offsets ("start") are relative to the scheduled send time of sequence 0.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "report.h"
@@ -120,6 +126,8 @@ void probe_report_text(FILE *f, const struct probe_run *run,
 		fprintf(f, "rtt us      - (no replies)\n");
 	fprintf(f, "longest gap %.3f ms (from %.3f ms)\n",
 		ns_ms(sum->gap_max_ns), ns_ms(sum->gap_at_ns));
+	fprintf(f, "outage      %.3f ms (from %.3f ms)\n",
+		ns_ms(sum->outage_max_ns), ns_ms(sum->outage_at_ns));
 	fprintf(f, "loss bursts %llu", (unsigned long long)sum->burst_total);
 	if (sum->burst_listed < sum->burst_total)
 		fprintf(f, " (largest %zu listed)", sum->burst_listed);
@@ -216,7 +224,7 @@ json_t *probe_report_json(const struct probe_run *run,
 		"loss_pct", sum->loss_pct)) < 0)
 		goto fail;
 	if (json_object_update_new(root, json_pack(
-		"{s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:f}",
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:f, s:f, s:f}",
 		"rtt_min_us", rtt_json(sum, sum->rtt_min_ns),
 		"rtt_p50_us", rtt_json(sum, sum->rtt_p50_ns),
 		"rtt_p90_us", rtt_json(sum, sum->rtt_p90_ns),
@@ -224,7 +232,9 @@ json_t *probe_report_json(const struct probe_run *run,
 		"rtt_p99_9_us", rtt_json(sum, sum->rtt_p999_ns),
 		"rtt_max_us", rtt_json(sum, sum->rtt_max_ns),
 		"longest_gap_ms", ns_ms(sum->gap_max_ns),
-		"longest_gap_start_ms", ns_ms(sum->gap_at_ns))) < 0)
+		"longest_gap_start_ms", ns_ms(sum->gap_at_ns),
+		"longest_outage_ms", ns_ms(sum->outage_max_ns),
+		"longest_outage_start_ms", ns_ms(sum->outage_at_ns))) < 0)
 		goto fail;
 	if (json_object_update_new(root, json_pack(
 		"{s:I, s:I, s:o, s:o, s:o, s:s, s:s, s:i}",
@@ -244,4 +254,25 @@ json_t *probe_report_json(const struct probe_run *run,
 fail:
 	json_decref(root);
 	return NULL;
+}
+
+int probe_stats_csv(FILE *f, const struct probe_stats *st)
+{
+	if (fprintf(f, "seq,send_ms,rtt_us,replies\n") < 0)
+		return -EIO;
+	for (uint64_t i = 0; i < st->sent; i++) {
+		int n;
+
+		if (st->replies[i])
+			n = fprintf(f, "%llu,%.3f,%.1f,%u\n",
+				    (unsigned long long)i,
+				    st->send_us[i] / 1e3, st->rtt_ns[i] / 1e3,
+				    st->replies[i]);
+		else
+			n = fprintf(f, "%llu,%.3f,,0\n", (unsigned long long)i,
+				    st->send_us[i] / 1e3);
+		if (n < 0)
+			return -EIO;
+	}
+	return 0;
 }

@@ -59,4 +59,11 @@ void probe_report_text(FILE *f, const struct probe_run *run,
 json_t *probe_report_json(const struct probe_run *run,
 			  const struct probe_summary *sum, int exit_code);
 
+/*
+ * Per-datagram record, CSV with a header line: seq, send_ms (offset from
+ * the start), rtt_us (empty when lost), replies (valid ones, saturating at
+ * 255).  0 or -EIO.
+ */
+int probe_stats_csv(FILE *f, const struct probe_stats *st);
+
 #endif

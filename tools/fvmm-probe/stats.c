@@ -270,6 +270,36 @@ static int rtt_percentiles(const struct probe_stats *st,
 	return 0;
 }
 
+/*
+ * The longest outage: for each datagram, the time from its sending until
+ * the first reply to it or to any datagram sent after it; the maximum over
+ * the run.  Unlike the gap, this does not grow when the probe's own sender
+ * runs late (nothing was asked of the path then): on a busy or virtualised
+ * host the sender alone can pause for milliseconds, which the gap counts
+ * as silence.  A path that drops or holds traffic for T shows as about T
+ * plus one RTT.  Datagrams no later reply answers wait until the end of
+ * sending (the gap's window end).  One backward pass, no memory.
+ */
+static void probe_outage(const struct probe_stats *st, struct probe_summary *sum)
+{
+	int64_t end = st->gap.ended ? st->gap.end_ns : st->gap.last_ns;
+	int64_t first_after = INT64_MAX;	/* earliest arrival, seq >= i */
+
+	for (uint64_t i = st->sent; i-- > 0;) {
+		int64_t sent = (int64_t)st->send_us[i] * 1000;
+		int64_t until, wait;
+
+		if (st->replies[i] && sent + st->rtt_ns[i] < first_after)
+			first_after = sent + st->rtt_ns[i];
+		until = first_after != INT64_MAX ? first_after : end;
+		wait = until > sent ? until - sent : 0;
+		if (wait >= sum->outage_max_ns) {	/* ties: the earliest */
+			sum->outage_max_ns = wait;
+			sum->outage_at_ns = sent;
+		}
+	}
+}
+
 int probe_stats_finish(const struct probe_stats *st, size_t bursts_max,
 		       struct probe_summary *sum)
 {
@@ -285,6 +315,7 @@ int probe_stats_finish(const struct probe_stats *st, size_t bursts_max,
 				 : 0.0;
 	probe_gap_result(&st->gap, st->gap.ended ? st->gap.end_ns :
 			 st->gap.last_ns, &sum->gap_max_ns, &sum->gap_at_ns);
+	probe_outage(st, sum);
 
 	if (bursts_max > st->sent / 2 + 1)
 		bursts_max = st->sent / 2 + 1;	/* more cannot exist */

@@ -92,6 +92,8 @@ struct probe_summary {
 	uint64_t rtt_max_ns;
 	int64_t gap_max_ns;
 	int64_t gap_at_ns;
+	int64_t outage_max_ns;	/* see probe_outage() in stats.c */
+	int64_t outage_at_ns;	/* send time of the datagram that waited */
 	uint64_t burst_total;	/* bursts found */
 	size_t burst_listed;	/* entries in bursts[] (<= bursts_max) */
 	struct probe_burst *bursts;	/* largest first, ties by first_seq */
