@@ -24,7 +24,6 @@
 #include <e1000.h>
 #include <errno.h>
 #include <msix.h>
-#include <net.h>
 #include <pci.h>
 #include <pci_dev.h>
 #include <pciehp.h>
@@ -88,10 +87,6 @@
 
 #define PCIEHP_MAX_SLOTS	8
 #define CARD_WAIT_US		100000	/* config space after power-on */
-/* The poller spins through an event (net_poll_stay_awake): at most this
- * long, and this long after it. */
-#define STAY_AWAKE_MAX_US	200000
-#define STAY_AWAKE_AFTER_US	10000
 #define VIRTIO_VENDOR_ID	0x1af4
 #define VIRTIO_NET_MODERN	0x1041
 
@@ -356,8 +351,6 @@ static void slot_irq(void *ctx)
 	u16 ev;
 
 	s->irqs++;
-	/* Bounded: a handler that dies midway must not pin the poller. */
-	net_poll_stay_awake(STAY_AWAKE_MAX_US);
 	while ((ev = drain_events(s))) {
 		s->events++;
 		if (ev & SLTSTA_ABP)
@@ -365,8 +358,6 @@ static void slot_irq(void *ctx)
 		if (ev & (SLTSTA_PDC | SLTSTA_DLLSC))
 			presence_changed(s);
 	}
-	/* The new path's first frames and announce come just after. */
-	net_poll_stay_awake(STAY_AWAKE_AFTER_US);
 }
 
 /* ---- bring-up ---- */

@@ -480,7 +480,6 @@ static void vnet_queue_irq(void *ctx)
 			vnet_check(&n->nif);
 	}
 	spin_unlock(&n->nif.lock);
-	console_flush_deferred();
 }
 
 /* Deferred configuration work, in ring 0 with interrupts on (user.c). */
@@ -509,7 +508,6 @@ static void vnet_config_irq(void *ctx)
 	spin_lock(&n->nif.lock);
 	vnet_check(&n->nif);
 	spin_unlock(&n->nif.lock);
-	console_flush_deferred();
 }
 
 /* ---- console ---- */

@@ -14,7 +14,6 @@
 #ifndef GUEST_NET_H
 #define GUEST_NET_H
 
-#include <printk.h>
 #include <spinlock.h>
 #include <types.h>
 
@@ -195,12 +194,9 @@ static inline u64 netif_lock(struct netif *nif)
 	return spin_lock_irqsave(&nif->lock);
 }
 
-/* Ring 0 only (like netif_lock); prints the lines owed meanwhile. */
 static inline void netif_unlock(struct netif *nif, u64 flags)
 {
 	spin_unlock_irqrestore(&nif->lock, flags);
-	if (READ_ONCE(console_deferred))
-		console_flush_deferred();
 }
 
 /* ---- failover device (net/failover.c) ---- */
@@ -271,11 +267,6 @@ bool net_poll_kick(void);
 bool net_poll_elsewhere(void);
 /* Driver (ring 0): a NIC bound after net_init; the poller may take it. */
 void net_poll_attach(struct netif *nif);
-/*
- * Keep the poller awake (spinning, not sleeping) for the next us
- * microseconds, replacing any earlier bound: around hot-plug events.
- */
-void net_poll_stay_awake(u64 us);
 /*
  * Ring 0 waiting for the network (ping, ARP) on the CPU whose idle time
  * is the poller: do one polling pass, since the poller is not running.

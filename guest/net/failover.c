@@ -53,6 +53,10 @@ struct failover {
 	struct netif *tx_slave;	/* where the tx_alloc frame goes */
 	bool created;
 	bool update_pending;	/* an event found fo0 busy: redo the rules */
+	struct fo_notes {	/* console lines owed, printed unlocked */
+		struct netif *paired, *released;
+		bool switched;
+	} notes;
 	/* An announce is owed: its path was busy, or ring 0 left it to the
 	 * poller (fo_switched). */
 	bool announce_pending;
@@ -251,8 +255,7 @@ static void fo_pair(void)
 	struct netif *s = fo.ctx;
 
 	if (fo.primary && fo.primary->broken) {
-		console_defer("%s: primary %s released\n", fo.nif.name,
-			      fo.primary->name, NULL);
+		fo.notes.released = fo.primary;
 		fo.primary->master = NULL;
 		fo.primary = NULL;
 	}
@@ -261,8 +264,7 @@ static void fo_pair(void)
 		return;
 	s->master = &fo.nif;
 	fo.primary = s;
-	console_defer("%s: primary %s paired (standby %s)\n", fo.nif.name,
-		      s->name, fo.standby->name);
+	fo.notes.paired = s;
 }
 
 /* Re-apply pairing and the transmit rule; announce a new path. */
@@ -280,8 +282,7 @@ static void fo_update(void)
 	fo.active = next;
 	fo.switches++;
 	fo_switched();
-	console_defer("%s: tx path -> %s (%s)\n", fo.nif.name, path_name(next),
-		      next ? next->name : "-");
+	fo.notes.switched = true;
 }
 
 /* What an event or a busy path left undone; fo0 locked. */
@@ -293,9 +294,40 @@ static void fo_catch_up(void)
 		fo_announce();
 }
 
+/*
+ * Console lines are printed after fo0's lock is dropped: where ring 0 is
+ * emulated a line takes milliseconds, and the poller, which needs the
+ * lock for every frame, would drop frames meanwhile.  Ring-3 contexts
+ * cannot print at all; their notes wait for the next ring-0 caller.
+ */
+static struct fo_notes fo_take_notes(void)
+{
+	struct fo_notes n = fo.notes;
+
+	fo.notes = (struct fo_notes){ 0 };
+	return n;
+}
+
+static void fo_print_notes(const struct fo_notes *n)
+{
+	struct netif *t = READ_ONCE(fo.active);
+
+	if (n->released)
+		printf("%s: primary %s released\n", fo.nif.name,
+		       n->released->name);
+	if (n->paired)
+		printf("%s: primary %s paired (standby %s)\n", fo.nif.name,
+		       n->paired->name, fo.standby->name);
+	if (n->switched)
+		printf("%s: tx path -> %s (%s)\n", fo.nif.name, path_name(t),
+		       t ? t->name : "-");
+}
+
 /* Driver: slave s was bound, lost or gained carrier, or broke (s locked). */
 void failover_event(struct netif *s)
 {
+	struct fo_notes notes;
+
 	if (!fo.created || s == &fo.nif)
 		return;
 	if (s != fo.standby && s != fo.primary && !mac_eq(s->mac, fo.nif.mac))
@@ -310,8 +342,9 @@ void failover_event(struct netif *s)
 	fo_update();
 	fo_release();
 	fo.ctx = NULL;
-	/* Its console lines are printed when the caller unlocks s. */
+	notes = fo_take_notes();
 	spin_unlock(&fo.nif.lock);
+	fo_print_notes(&notes);
 }
 
 /* A frame on slave s (s locked; ring 3 when polled). */
@@ -377,6 +410,7 @@ static void fo_check(struct netif *nif __unused)
 
 void failover_cmd(int argc __unused, char **argv __unused)
 {
+	struct fo_notes notes;
 	char ip[16];
 	u64 flags;
 
@@ -386,7 +420,9 @@ void failover_cmd(int argc __unused, char **argv __unused)
 	}
 	flags = netif_lock(&fo.nif);
 	fo_check(&fo.nif);
+	notes = fo_take_notes();
 	netif_unlock(&fo.nif, flags);
+	fo_print_notes(&notes);
 	printf("%s: failover, inet %s/%u\n", fo.nif.name,
 	       fo.nif.ip ? ip_str(fo.nif.ip, ip) : "none", fo.nif.prefix);
 	fo_show(&fo.nif);
@@ -403,6 +439,7 @@ static const struct netif_ops fo_ops = {
 /* A primary bound before its standby registered (not the boot order). */
 static void fo_pair_existing(void)
 {
+	struct fo_notes notes;
 	unsigned int i;
 	u64 flags;
 
@@ -415,7 +452,9 @@ static void fo_pair_existing(void)
 		fo.ctx = s;
 		fo_update();
 		fo.ctx = NULL;
+		notes = fo_take_notes();
 		netif_unlock(s, flags);
+		fo_print_notes(&notes);
 	}
 }
 

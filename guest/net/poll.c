@@ -50,7 +50,6 @@ enum poll_mode {
 };
 
 static int netpoll_opt = NETPOLL_AUTO;
-static volatile u64 awake_until;	/* TSC; net_poll_stay_awake() */
 static enum poll_mode mode;
 static unsigned int poll_cpu;
 static struct netif *polled[NETIF_MAX];
@@ -122,8 +121,7 @@ static void poll_loop(bool idle)
 			last = rdtsc();
 			continue;
 		}
-		if (rdtsc() - last < window ||
-		    rdtsc() < READ_ONCE(awake_until)) {
+		if (rdtsc() - last < window) {
 			cpu_relax();
 			continue;
 		}
@@ -272,21 +270,6 @@ void net_poll_attach(struct netif *nif)
 	}
 	/* A sleeping poller would not look at it until the next wake-up. */
 	user_wake_cpu(poll_cpu);
-}
-
-/*
- * Why: while ring 0 handles a hot-plug event (20-35 ms of emulated ring 0
- * for an e1000's hot-add, 15 ms and up for a removal), wake-ups of a
- * sleeping poller were measured to come late by up to 14 ms: frames sat
- * in the standby's ring with its interrupt armed until the AP's next
- * timer tick (bench/switch; the cause, somewhere between the armed queue
- * interrupt and the vCPU's wake-up, is not found yet).  A poller that
- * spins through the event has no wake-up to miss; it costs its vCPU for
- * the event's duration only.
- */
-void net_poll_stay_awake(u64 us)
-{
-	WRITE_ONCE(awake_until, rdtsc() + us * tsc_khz() / 1000);
 }
 
 void net_poll_start(void)
