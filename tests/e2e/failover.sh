@@ -69,9 +69,22 @@ fo_path_counter_grows() {
 	(( b - a >= 500 ))
 }
 
+# mark WHAT: note an event with its ms offset in the probe's run (the
+# CSV's send_ms), so a failed run shows which event a loss followed.
+mark() {
+	echo "$(( ($(date +%s%N) - ${PROBE_T0:-0}) / 1000000 )) $*" >>"$TEST_TMP/marks"
+}
+
 add_primary() {
+	mark add
 	e2e_ctl device_add driver=e1000 id=pri0 bus=rp1 netdev=n1 mac=$MAC \
 		failover_pair_id=net0
+}
+
+# del_primary MODE OUT: device_del of the primary (see e2e_device_del).
+del_primary() {
+	mark "del $1"
+	e2e_device_del pri0 "$1" "$2"
 }
 
 # to_primary NAME N: the N-th switch of NAME's fo0 to the primary.
@@ -86,8 +99,11 @@ to_standby() {
 probe_start() {
 	# Not through a shell function: that would put a subshell, which
 	# ignores SIGINT, between us and the probe.
+	PROBE_T0=$(date +%s%N)
+	mark "probe $1"
 	ip netns exec "$NS_PEER" "$PROBE" --rate 1000 --duration 600 --quiet \
-		--json "$TEST_TMP/$1.json" "$G0" >"$TEST_TMP/$1.out" 2>&1 &
+		--json "$TEST_TMP/$1.json" --csv "$TEST_TMP/$1.csv" "$G0" \
+		>"$TEST_TMP/$1.out" 2>&1 &
 	probe_pid=$!
 	on_exit kill "$probe_pid"
 	sleep 1
@@ -150,7 +166,7 @@ grows "$T1" tx 500 >"$TEST_TMP/t1b" 2>&1
 check host-bridge-sends-to-primary $? "$(cat "$TEST_TMP/t1b")"
 
 # 2. Orderly removal: back to the standby, DEVICE_DELETED.
-e2e_device_del pri0 orderly "$TEST_TMP/ev1"
+del_primary orderly "$TEST_TMP/ev1"
 check orderly-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev1")"
 to_standby vm 1
 check orderly-switch-to-standby $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
@@ -165,7 +181,7 @@ to_primary vm 2
 check switch-to-primary-again $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
 grows "$T1" rx 500 >"$TEST_TMP/t3" 2>&1
 check primary-again-carries-tx $? "$(cat "$TEST_TMP/t3")"
-e2e_device_del pri0 surprise "$TEST_TMP/ev2"
+del_primary surprise "$TEST_TMP/ev2"
 check surprise-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev2")"
 to_standby vm 2
 check surprise-switch-to-standby $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
@@ -183,7 +199,7 @@ for i in $(seq "$CYCLES"); do
 	mode=orderly; (( i % 2 )) && mode=surprise
 	add_primary >"$TEST_TMP/addc" 2>&1 || break
 	to_primary vm $((i + 2)) || break
-	e2e_device_del pri0 $mode "$TEST_TMP/evc" || break
+	del_primary $mode "$TEST_TMP/evc" || break
 	to_standby vm $((i + 2)) || break
 	ok=$i
 done
@@ -210,6 +226,7 @@ check refuse-primary-active $? "primary not in use: $(tail -n 6 "$TEST_TMP/ref.o
 e2e_ctl events --timeout 4 >"$TEST_TMP/ev-ref" 2>&1 &
 evpid=$!
 sleep 0.2
+mark "del orderly (refused)"
 e2e_ctl device_del id=pri0 >"$TEST_TMP/del-ref" 2>&1
 check refuse-device-del-accepted $? "$(cat "$TEST_TMP/del-ref")"
 e2e_wait_console ref 'attention button ignored' 5
@@ -230,7 +247,7 @@ check refuse-fvmm-responsive $? "query-status: $(cat "$TEST_TMP/qs-ref")"
 check refuse-second-del-refused $? "$(cat "$TEST_TMP/del2-ref")"
 grows "$T1" rx 500 >"$TEST_TMP/t-ref" 2>&1
 check refuse-primary-keeps-carrying-traffic $? "$(cat "$TEST_TMP/t-ref")"
-e2e_device_del pri0 surprise "$TEST_TMP/ev-ref2" && to_standby ref 1
+del_primary surprise "$TEST_TMP/ev-ref2" && to_standby ref 1
 check refuse-surprise-completes $? "$(cat "$TEST_TMP/ev-ref2"; tail -n 4 "$TEST_TMP/ref.out")"
 [[ $(e2e_slot_state rp1) == empty ]]
 check refuse-slot-empty $? "slot rp1 is $(e2e_slot_state rp1)"
