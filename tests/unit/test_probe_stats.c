@@ -368,6 +368,15 @@ static void reply_at(struct probe_stats *st, uint64_t seq, int64_t at_us)
 					   at_us * 1000), PROBE_REPLY_FIRST);
 }
 
+/* End sending at @end_ms and summarise; the stats are freed. */
+static void summarize(struct probe_stats *st, int64_t end_ms,
+		      struct probe_summary *sum)
+{
+	probe_stats_end_sending(st, end_ms * MS);
+	assert_int_equal(probe_stats_finish(st, 10, sum), 0);
+	probe_stats_free(st);
+}
+
 static void test_outage(void **state)
 {
 	/* the sender pauses 5 ms after seq 2; every reply takes 100 us */
@@ -380,12 +389,10 @@ static void test_outage(void **state)
 	sent_at(&st, late, 6);
 	for (uint64_t i = 0; i < 6; i++)
 		reply_at(&st, i, late[i] * 1000 + 100);
-	probe_stats_end_sending(&st, 9 * MS);
-	assert_int_equal(probe_stats_finish(&st, 10, &sum), 0);
+	summarize(&st, 9, &sum);
 	assert_int_equal(sum.gap_max_ns, 5 * MS);	/* the sender's pause */
 	assert_int_equal(sum.outage_max_ns, 100000);	/* the path: one RTT */
 	probe_summary_free(&sum);
-	probe_stats_free(&st);
 
 	sent_at(&st, even, 9);
 	reply_at(&st, 0, 100);
@@ -394,25 +401,21 @@ static void test_outage(void **state)
 	reply_at(&st, 7, 7100);
 	reply_at(&st, 6, 12500);
 	reply_at(&st, 8, 8100);
-	probe_stats_end_sending(&st, 8 * MS);
-	assert_int_equal(probe_stats_finish(&st, 10, &sum), 0);
+	summarize(&st, 8, &sum);
 	/* seq 2 waits for seq 5's reply: 3.1 ms; seq 6 waits for seq 7's */
 	assert_int_equal(sum.outage_max_ns, 3100000);
 	assert_int_equal(sum.outage_at_ns, 2 * MS);
 	probe_summary_free(&sum);
-	probe_stats_free(&st);
 
 	/* the last two never answered: they wait until the end of sending */
 	sent_at(&st, even, 5);
 	reply_at(&st, 0, 100);
 	reply_at(&st, 1, 1100);
 	reply_at(&st, 2, 2100);
-	probe_stats_end_sending(&st, 4 * MS);
-	assert_int_equal(probe_stats_finish(&st, 10, &sum), 0);
+	summarize(&st, 4, &sum);
 	assert_int_equal(sum.outage_max_ns, 1 * MS);
 	assert_int_equal(sum.outage_at_ns, 3 * MS);
 	probe_summary_free(&sum);
-	probe_stats_free(&st);
 }
 
 static void test_invalid(void **state)

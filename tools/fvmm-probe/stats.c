@@ -277,12 +277,12 @@ static int rtt_percentiles(const struct probe_stats *st,
  * runs late (nothing was asked of the path then): on a busy or virtualised
  * host the sender alone can pause for milliseconds, which the gap counts
  * as silence.  A path that drops or holds traffic for T shows as about T
- * plus one RTT.  Datagrams no later reply answers wait until the end of
- * sending (the gap's window end).  One backward pass, no memory.
+ * plus one RTT.  Datagrams no later reply answers wait until @end (the
+ * gap's window end).  One backward pass, no memory.
  */
-static void probe_outage(const struct probe_stats *st, struct probe_summary *sum)
+static void probe_outage(const struct probe_stats *st, int64_t end,
+			 struct probe_summary *sum)
 {
-	int64_t end = st->gap.ended ? st->gap.end_ns : st->gap.last_ns;
 	int64_t first_after = INT64_MAX;	/* earliest arrival, seq >= i */
 
 	for (uint64_t i = st->sent; i-- > 0;) {
@@ -303,6 +303,8 @@ static void probe_outage(const struct probe_stats *st, struct probe_summary *sum
 int probe_stats_finish(const struct probe_stats *st, size_t bursts_max,
 		       struct probe_summary *sum)
 {
+	int64_t end;
+
 	memset(sum, 0, sizeof(*sum));
 	sum->sent = st->sent;
 	sum->received = st->received;
@@ -313,9 +315,9 @@ int probe_stats_finish(const struct probe_stats *st, size_t bursts_max,
 	sum->corrupt = st->corrupt;
 	sum->loss_pct = st->sent ? 100.0 * (double)sum->lost / (double)st->sent
 				 : 0.0;
-	probe_gap_result(&st->gap, st->gap.ended ? st->gap.end_ns :
-			 st->gap.last_ns, &sum->gap_max_ns, &sum->gap_at_ns);
-	probe_outage(st, sum);
+	end = st->gap.ended ? st->gap.end_ns : st->gap.last_ns;
+	probe_gap_result(&st->gap, end, &sum->gap_max_ns, &sum->gap_at_ns);
+	probe_outage(st, end, sum);
 
 	if (bursts_max > st->sent / 2 + 1)
 		bursts_max = st->sent / 2 + 1;	/* more cannot exist */
