@@ -135,6 +135,20 @@ struct e1000 {
 
 static struct e1000 nics[E1000_MAX];
 
+/* Test option: a boot CPU the host runs late (see e1000_irq). */
+#define IRQ_DELAY_MAX_US	100000
+static u64 irq_delay_us;
+
+int e1000_opt_irq_delay(const char *name __unused, const char *val)
+{
+	u64 v;
+
+	if (!val || kstrtou64(val, 10, &v) || v > IRQ_DELAY_MAX_US)
+		return -EINVAL;
+	irq_delay_us = v;
+	return 0;
+}
+
 static u32 rd(const struct e1000 *e, u32 reg)
 {
 	return mmio_read32(e->mmio + reg);
@@ -295,6 +309,14 @@ static void e1000_irq(void *ctx)
 	struct e1000 *e = ctx;
 	u32 icr;
 
+	/*
+	 * e1000.irq_delay_us: the handler's work starts long after the
+	 * interrupt was taken (irq_seq counted it), as when the host
+	 * preempts the boot CPU's vCPU; the poller may meanwhile have armed
+	 * and gone to sleep.  Tests use it to catch lost wake-ups.
+	 */
+	if (irq_delay_us)
+		udelay(irq_delay_us);
 	spin_lock(&e->nif.lock);
 	if (!e->bound || e->nif.broken)
 		goto out;

@@ -254,6 +254,8 @@ extern u8 net_cfg_prefix[NETIF_MAX];
 int net_opt_ip(const char *name, const char *val);
 int net_opt_corrupt_ring(const char *name, const char *val);
 int net_opt_netpoll(const char *name, const char *val);
+/* netpoll.sleep_delay_us=N (test): see poll.c. */
+int net_opt_sleep_delay(const char *name, const char *val);
 
 /* The ring-3 poller (net/poll.c), started by net_init. */
 void net_poll_start(void);

@@ -75,7 +75,7 @@ struct kwork {
 };
 
 extern struct user_cpu user_cpus[];
-/* Bumped by every device interrupt (idt.c). */
+/* Bumped by every interrupt (idt.c) and every user_wake_cpu(). */
 extern volatile u64 irq_seq;
 
 /* ---- ring 0 ---- */
@@ -105,9 +105,10 @@ void user_ap_idle(unsigned int cpu);
 int user_wake_vector(u8 vec);
 
 /*
- * Wake cpu if it sleeps in SYS_IDLE or the AP idle loop.  Make what it
- * should notice visible first; an interrupt handler's own irq_seq bump
- * counts, so a handler need only call this.
+ * Wake cpu if it sleeps in SYS_IDLE or the AP idle loop, or keep it from
+ * going to sleep if it is on its way (any ring).  Make what it should
+ * notice visible first.  An interrupt handler's entry bump of irq_seq is
+ * not enough: the handler's work comes after it.
  */
 void user_wake_cpu(unsigned int cpu);
 

@@ -50,6 +50,9 @@ enum poll_mode {
 };
 
 static int netpoll_opt = NETPOLL_AUTO;
+/* Test option: the poller's way from its last look to sleep, stretched. */
+#define SLEEP_DELAY_MAX_US	100000
+static u64 sleep_delay_us;
 static enum poll_mode mode;
 static unsigned int poll_cpu;
 static struct netif *polled[NETIF_MAX];
@@ -74,6 +77,16 @@ int net_opt_netpoll(const char *name __unused, const char *val)
 	if (kstrtou64(val, 10, &cpu) || cpu >= MAX_CPUS)
 		return -EINVAL;
 	netpoll_opt = cpu;
+	return 0;
+}
+
+int net_opt_sleep_delay(const char *name __unused, const char *val)
+{
+	u64 v;
+
+	if (!val || kstrtou64(val, 10, &v) || v > SLEEP_DELAY_MAX_US)
+		return -EINVAL;
+	sleep_delay_us = v;
 	return 0;
 }
 
@@ -128,6 +141,10 @@ static void poll_loop(bool idle)
 		if (!arm_all() || must_return(idle) || user_work_pending())
 			continue;
 		pstat.sleeps++;
+		/* netpoll.sleep_delay_us: as if the host preempted this vCPU
+		 * here; whatever changed meanwhile must still wake us. */
+		if (sleep_delay_us)
+			udelay(sleep_delay_us);
 		user_idle(seq);
 		last = rdtsc();
 	}

@@ -104,7 +104,10 @@ e2e_fvmm() {
 	local name=$1 h=$2
 	shift 2
 	mkfifo "$TEST_TMP/$name.in"
-	in_host "$h" "$FVMM" --kernel "$GUEST" --serial stdio "$@" \
+	# Not through in_host: a shell function in the background is a
+	# subshell, and $! would name it instead of fvmm (whose fds and
+	# memory the tests measure, and which a kill must reach).
+	ip netns exec "${NS_HOST[$h]}" "$FVMM" --kernel "$GUEST" --serial stdio "$@" \
 		<"$TEST_TMP/$name.in" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
 	FVMM_PID[$name]=$!
 	exec {_fd}>"$TEST_TMP/$name.in"		# keep the fifo open for writing

@@ -43,7 +43,8 @@ static irq_handler_t handlers[IDT_ENTRIES];
 static u8 in_exception[256];		/* by APIC id: nested fault guard */
 static bool warned_vector[IDT_ENTRIES];
 
-/* Bumped by every interrupt (not exception), on any CPU: see user_idle(). */
+/* Bumped by every interrupt (not exception), on any CPU, and by
+ * user_wake_cpu(): see user_idle(). */
 volatile u64 irq_seq;
 
 void interrupt_dispatch(struct irq_regs *regs);

@@ -174,13 +174,21 @@ long user_run(void (*fn)(void *), void *arg, void *stack_top)
 
 /* ---- waking a CPU from hlt ---- */
 
-/* Callers set what the target should notice before calling this: the
- * target sets halted before its last check, so one of them sees the other. */
+/*
+ * The wake-up is itself an event for SYS_IDLE's last check (irq_seq): a
+ * caller's state change may come after the target last looked at that
+ * state but before it set halted, and the target's check cannot know what
+ * each caller changed.  (The e1000 handler masks receive interrupts that
+ * the poller armed after its snapshot of irq_seq: without this bump the
+ * poller slept with them masked until some unrelated interrupt, seconds
+ * later.)  The target sets halted before its last check, so one of them
+ * sees the other.
+ */
 void user_wake_cpu(unsigned int cpu)
 {
 	static bool routed;
 
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&irq_seq, 1, __ATOMIC_SEQ_CST);
 	if (!READ_ONCE(user_cpus[cpu].halted))
 		return;
 	if (!routed)
