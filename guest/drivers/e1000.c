@@ -12,13 +12,19 @@
  *
  * Polled (net/poll.c, with a poller on an AP of its own): the receive ->
  * stack -> transmit path runs in ring 3 on the poller's CPU, natively
- * where ring 0 is emulated, as for virtio-net.  The level-triggered line
- * cannot go to a bare wake-up entry (it would stay asserted until someone
- * reads ICR), so it stays with the ring-0 handler on the boot CPU, which
- * keeps link changes and, for receive, only masks receive interrupts and
- * wakes the poller.  Receive interrupts are enabled by the poller's arm
- * when it goes to sleep; transmit completions never interrupt (slots are
- * reclaimed when the ring runs full).
+ * where ring 0 is emulated, as for virtio-net.  The line then goes to the
+ * poller's CPU, edge triggered, at a bare wake-up entry (user.c): a level
+ * line there would interrupt again at every EOI until someone read ICR.
+ * The poller reads ICR (which drops the line) before its last look at the
+ * ring and going to sleep, so the next cause raises the line again: an
+ * edge, a wake-up.  A link change it finds there goes to ring 0 on its
+ * own CPU (kwork).  Why not the ring-0 handler on the boot CPU waking the
+ * poller, as before: every received burst then waited for that CPU, whose
+ * ring 0 is emulated and which handles hot-plug events with interrupts
+ * off for tens of milliseconds; replies were held 5-8 ms at the start of
+ * a burst and through every event.  Transmit completions never interrupt
+ * (slots are reclaimed when the ring runs full).  Two e1000s on one GSI
+ * are not supported (a slot's GSI has one handler in either mode).
  */
 
 #include <apic.h>
@@ -29,6 +35,7 @@
 #include <msix.h>
 #include <net.h>
 #include <printk.h>
+#include <smp.h>
 #include <string.h>
 #include <time.h>
 #include <user.h>
@@ -73,7 +80,9 @@
 #define ICR_RXT0	(1u << 7)
 #define ICR_RX_ANY	(ICR_RXT0 | ICR_RXO | ICR_RXDMT0)
 #define IMS_WANTED	(ICR_RXT0 | ICR_RXO | ICR_TXDW | ICR_LSC)
-#define IMS_POLLED	ICR_LSC		/* + ICR_RX_ANY while the poller sleeps */
+#define IMS_POLLED	(ICR_RX_ANY | ICR_LSC)
+/* A busy poller still reads ICR this often, for link changes. */
+#define ICR_LOOK_US	10000
 
 #define RCTL_EN		(1u << 1)
 #define RCTL_BAM	(1u << 15)
@@ -124,30 +133,19 @@ struct e1000 {
 	bool used, registered, bound;
 	bool polled;		/* a ring-3 poller owns the data path */
 	unsigned int poll_cpu;
+	u64 icr_look;		/* TSC of the poller's last ICR read */
+	struct kwork link_work;	/* a link change the poller found */
 	struct rx_desc *rx;
 	struct tx_desc *tx;
 	u8 *rx_bufs, *tx_bufs;
 	u16 rx_next;		/* next descriptor the device fills */
 	u16 tx_tail;		/* next descriptor we fill */
 	u16 tx_clean;		/* oldest descriptor not yet reclaimed */
-	u64 irqs, binds, wakes;
+	u64 irqs, binds, links;
 };
 
 static struct e1000 nics[E1000_MAX];
 
-/* Test option: a boot CPU the host runs late (see e1000_irq). */
-#define IRQ_DELAY_MAX_US	100000
-static u64 irq_delay_us;
-
-int e1000_opt_irq_delay(const char *name __unused, const char *val)
-{
-	u64 v;
-
-	if (!val || kstrtou64(val, 10, &v) || v > IRQ_DELAY_MAX_US)
-		return -EINVAL;
-	irq_delay_us = v;
-	return 0;
-}
 
 static u32 rd(const struct e1000 *e, u32 reg)
 {
@@ -245,6 +243,21 @@ static int rx_batch(struct e1000 *e)
 
 /* ---- polling (net/poll.c calls these in ring 3) ---- */
 
+/*
+ * [ring 3, locked] Read ICR, which clears it and drops the line, so that
+ * the next cause is an edge that wakes the poller.  A link change found
+ * there is left to ring 0 on this CPU (e1000_link_work).
+ */
+static void icr_look(struct e1000 *e)
+{
+	u32 icr = rd(e, REG_ICR);
+
+	e->icr_look = rdtsc();
+	/* All ones: the card has left (surprise removal); pciehp unbinds. */
+	if (icr != ~0u && (icr & ICR_LSC))
+		kwork_queue(e->poll_cpu, &e->link_work);
+}
+
 static int e1000_poll(struct netif *nif)
 {
 	struct e1000 *e = nif->priv;
@@ -260,12 +273,15 @@ static int e1000_poll(struct netif *nif)
 	if (e->bound && !nif->broken) {
 		done = rx_batch(e);
 		netif_tx_flush(nif);
+		/* A poller that never sleeps must still see link changes. */
+		if (rdtsc() - e->icr_look > ICR_LOOK_US * tsc_khz() / 1000)
+			icr_look(e);
 	}
 	spin_unlock(&nif->lock);
 	return done;
 }
 
-/* Receive interrupts on; false if a frame is already waiting. */
+/* Line low, so a frame from now on wakes us; false if one is waiting. */
 static bool e1000_arm(struct netif *nif)
 {
 	struct e1000 *e = nif->priv;
@@ -274,23 +290,40 @@ static bool e1000_arm(struct netif *nif)
 	if (!spin_trylock(&nif->lock))
 		return false;
 	if (e->bound && !nif->broken) {
-		wr(e, REG_IMS, ICR_RX_ANY);
+		icr_look(e);
+		/* After the read: a frame before it raised no new edge. */
 		quiet = !(READ_ONCE(e->rx[e->rx_next].status) & DESC_DD);
 	}
 	spin_unlock(&nif->lock);
 	return quiet;
 }
 
-/* Ring 0, interface locked or not yet polled: the handler changes mode. */
+/*
+ * The INTx line's route: level to the ring-0 handler on this (the boot)
+ * CPU, or, polled, edge to the poller's wake-up entry (see the top).
+ */
+static int route_irq(struct e1000 *e)
+{
+	int ret;
+
+	if (!e->polled)
+		return ioapic_route_gsi(e->gsi, e->vec, lapic_id(), true, true);
+	ret = user_wake_vector(e->vec);
+	if (!ret)
+		ret = ioapic_route_gsi(e->gsi, e->vec, cpus[e->poll_cpu].apic_id,
+				       false, true);
+	return ret;
+}
+
+/* Ring 0, before the bind enables interrupts (IMS). */
 static int e1000_set_poller(struct netif *nif, unsigned int cpu)
 {
 	struct e1000 *e = nif->priv;
 
 	e->poll_cpu = cpu;
 	e->polled = true;
-	if (e->bound)
-		wr(e, REG_IMC, ICR_TXDW);
-	return 0;
+	e->icr_look = rdtsc();
+	return route_irq(e);
 }
 
 /* ---- link and interrupts ---- */
@@ -304,19 +337,23 @@ static void e1000_check(struct netif *nif)
 	netif_set_carrier(nif, rd(e, REG_STATUS) & STATUS_LU);
 }
 
+/* Ring 0 on the poller's CPU, interrupts on (kwork): a link change. */
+static void e1000_link_work(struct kwork *w)
+{
+	struct e1000 *e = (struct e1000 *)((u8 *)w -
+					   offsetof(struct e1000, link_work));
+	u64 flags = netif_lock(&e->nif);
+
+	e->links++;
+	e1000_check(&e->nif);
+	netif_unlock(&e->nif, flags);
+}
+
 static void e1000_irq(void *ctx)
 {
 	struct e1000 *e = ctx;
 	u32 icr;
 
-	/*
-	 * e1000.irq_delay_us: the handler's work starts long after the
-	 * interrupt was taken (irq_seq counted it), as when the host
-	 * preempts the boot CPU's vCPU; the poller may meanwhile have armed
-	 * and gone to sleep.  Tests use it to catch lost wake-ups.
-	 */
-	if (irq_delay_us)
-		udelay(irq_delay_us);
 	spin_lock(&e->nif.lock);
 	if (!e->bound || e->nif.broken)
 		goto out;
@@ -326,15 +363,6 @@ static void e1000_irq(void *ctx)
 	e->irqs++;
 	if (icr & ICR_LSC)
 		e1000_check(&e->nif);
-	if (e->polled) {
-		/* Only wake the poller; its arm re-enables these. */
-		if (icr & ICR_RX_ANY) {
-			wr(e, REG_IMC, ICR_RX_ANY);
-			e->wakes++;
-			user_wake_cpu(e->poll_cpu);
-		}
-		goto out;
-	}
 	if (icr & ICR_RX_ANY)
 		rx_batch(e);
 	if (icr & ICR_TXDW)
@@ -352,9 +380,9 @@ static void e1000_show(struct netif *nif)
 	printf("    pci %02x:%02x.%u %04x:%04x, mmio %#llx, intx gsi %u vector %#x, %s\n",
 	       pd->bus, pd->dev, pd->fn, pd->vendor, pd->device, e->mmio,
 	       e->gsi, e->vec, e->bound ? "bound" : "unbound");
-	printf("    rings rx %u (next %u) tx %u (tail %u clean %u); irqs %llu, poller wakes %llu; binds %llu; %s\n",
+	printf("    rings rx %u (next %u) tx %u (tail %u clean %u); irqs %llu, link changes polled %llu; binds %llu; %s\n",
 	       RX_RING, e->rx_next, TX_RING, e->tx_tail, e->tx_clean, e->irqs,
-	       e->wakes, e->binds,
+	       e->links, e->binds,
 	       e->polled ? "polled in ring 3" : "interrupt driven");
 }
 
@@ -517,6 +545,7 @@ static struct e1000 *slot_nic(unsigned int key, bool create)
 			nics[i].used = true;
 			nics[i].key = key;
 			nics[i].vec = -1;
+			nics[i].link_work.fn = e1000_link_work;
 			return &nics[i];
 		}
 	}
@@ -549,7 +578,7 @@ static int e1000_start(struct e1000 *e)
 		if (e->vec < 0)
 			return e->vec;
 	}
-	ret = ioapic_route_gsi(e->gsi, e->vec, lapic_id(), true, true);
+	ret = route_irq(e);
 	if (ret)
 		return ret;
 	e->nif.kind = "e1000";

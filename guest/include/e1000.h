@@ -23,7 +23,5 @@ int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
  * its DMA and interrupts first; otherwise its registers are not touched.
  */
 void e1000_unbind(unsigned int key, bool present);
-/* Boot option e1000.irq_delay_us=N (test): see e1000.c. */
-int e1000_opt_irq_delay(const char *name, const char *val);
 
 #endif

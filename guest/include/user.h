@@ -112,7 +112,8 @@ int user_wake_vector(u8 vec);
  */
 void user_wake_cpu(unsigned int cpu);
 
-/* Queue w on cpu (any ring-0 context); false if it was already queued. */
+/* Queue w on cpu (any ring-0 context, or ring 3 for its own CPU); false if
+ * it was already queued. */
 bool kwork_queue(unsigned int cpu, struct kwork *w);
 
 /* Exception in ring 3 (idt.c): report it and end the ring-3 context. */

@@ -4,7 +4,6 @@
  */
 
 #include <cmdline.h>
-#include <e1000.h>
 #include <errno.h>
 #include <net.h>
 #include <options.h>
@@ -56,8 +55,6 @@ static const struct cmdline_opt options[] = {
 	{ "ip1", net_opt_ip, "ip1=ADDR/PREFIX: IPv4 address of eth1" },
 	{ "ip2", net_opt_ip, "ip2=ADDR/PREFIX: IPv4 address of eth2" },
 	{ "ip3", net_opt_ip, "ip3=ADDR/PREFIX: IPv4 address of eth3" },
-	{ "e1000.irq_delay_us", e1000_opt_irq_delay,
-	  "e1000.irq_delay_us=N: start e1000 interrupts N us late (test)" },
 	{ "netpoll", net_opt_netpoll,
 	  "netpoll=CPU|off: CPU polling the NICs in ring 3 (default: last AP)" },
 	{ "netpoll.sleep_delay_us", net_opt_sleep_delay,

@@ -12,9 +12,11 @@
 #  5.   A guest that refuses to release its primary (pciehp.button=ignore):
 #       the removal stays pending with a clear status, fvmm stays
 #       responsive and traffic keeps flowing; surprise removal ends it.
-#  6.   A slow guest (the e1000's interrupt handler starts late, the poller
-#       is slow to fall asleep, as when the host preempts either vCPU): the
-#       primary path keeps carrying the probe's traffic, no lost wake-up.
+#  6.   A slow sleeper (the poller takes 400 us from its last look to
+#       sleep, as when the host preempts its vCPU there): the primary path
+#       keeps carrying the probe's traffic, no lost wake-up;
+#       the primary's link going down (set_link) moves fo0 to the standby,
+#       coming back up moves it back.
 # Topology from lib.sh: peer 10.99.0.1 -- switch -- host "src" bridge -- taps.
 source "$(dirname "$0")/lib.sh"
 require_kvm
@@ -257,15 +259,22 @@ check refuse-slot-empty $? "slot rp1 is $(e2e_slot_state rp1)"
 probe_stop refuse 2
 e2e_poweroff_checks ref refuse-
 
-# 6. Slow handler, slow sleeper: a wake-up that comes while the poller is
-# on its way to sleep must not be lost (it was: the poller slept with the
-# e1000's receive interrupts masked until an unrelated interrupt).
+# 6. Slow sleeper: whatever happens while the poller is on its way to sleep
+# must still wake it (once it did not: the e1000's receive interrupts were
+# masked behind its back and the primary path stalled for seconds).
 QMP=$TEST_TMP/qmp3.sock
-boot_pair slow e1000.irq_delay_us=400 netpoll.sleep_delay_us=400
+boot_pair slow netpoll.sleep_delay_us=400
 add_primary >/dev/null 2>&1 && to_primary slow 1
 check slow-primary-active $? "primary not in use: $(tail -n 6 "$TEST_TMP/slow.out")"
-probe_start slow 2000
-sleep 3
-probe_stop slow 1
+probe_start slow-probe 2000
+sleep 2
+mark "link down"
+e2e_ctl set_link name=pri0 up=false >"$TEST_TMP/link-down" 2>&1 && to_standby slow 1
+check slow-primary-link-down-to-standby $? "$(cat "$TEST_TMP/link-down"; tail -n 4 "$TEST_TMP/slow.out")"
+sleep 1
+mark "link up"
+e2e_ctl set_link name=pri0 up=true >"$TEST_TMP/link-up" 2>&1 && to_primary slow 2
+check slow-primary-link-up-to-primary $? "$(cat "$TEST_TMP/link-up"; tail -n 4 "$TEST_TMP/slow.out")"
+probe_stop slow-probe 3
 e2e_poweroff_checks slow slow-
 finish
