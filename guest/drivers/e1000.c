@@ -244,6 +244,21 @@ static int rx_batch(struct e1000 *e)
 /* ---- polling (net/poll.c calls these in ring 3) ---- */
 
 /*
+ * [ring 3, locked] All ones from ICR: the card has left (surprise
+ * removal).  Stop sending through it now, without the console line ring 3
+ * cannot print: a failover primary's traffic moves to the standby within
+ * a fraction of a millisecond instead of when pciehp, on the boot CPU,
+ * gets to unbind it (a few milliseconds later; it prints the lines).
+ */
+static void card_gone(struct e1000 *e)
+{
+	if (!e->nif.carrier)
+		return;
+	e->nif.carrier = false;
+	failover_event(&e->nif);
+}
+
+/*
  * [ring 3, locked] Read ICR, which clears it and drops the line, so that
  * the next cause is an edge that wakes the poller.  A link change found
  * there is left to ring 0 on this CPU (e1000_link_work).
@@ -253,8 +268,11 @@ static void icr_look(struct e1000 *e)
 	u32 icr = rd(e, REG_ICR);
 
 	e->icr_look = rdtsc();
-	/* All ones: the card has left (surprise removal); pciehp unbinds. */
-	if (icr != ~0u && (icr & ICR_LSC))
+	if (icr == ~0u) {
+		card_gone(e);
+		return;
+	}
+	if (icr & ICR_LSC)
 		kwork_queue(e->poll_cpu, &e->link_work);
 }
 
@@ -332,9 +350,13 @@ static void e1000_check(struct netif *nif)
 {
 	struct e1000 *e = nif->priv;
 
+	u32 status;
+
 	if (!e->bound || nif->broken)
 		return;
-	netif_set_carrier(nif, rd(e, REG_STATUS) & STATUS_LU);
+	status = rd(e, REG_STATUS);
+	/* All ones: the card has left; pciehp unbinds it. */
+	netif_set_carrier(nif, status != ~0u && (status & STATUS_LU));
 }
 
 /* Ring 0 on the poller's CPU, interrupts on (kwork): a link change. */

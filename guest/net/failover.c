@@ -323,7 +323,8 @@ static void fo_print_notes(const struct fo_notes *n)
 		       t ? t->name : "-");
 }
 
-/* Driver: slave s was bound, lost or gained carrier, or broke (s locked). */
+/* Driver: slave s was bound, lost or gained carrier, or broke (s locked;
+ * ring 3 too: a poller that found its card gone). */
 void failover_event(struct netif *s)
 {
 	struct fo_notes notes;
@@ -342,6 +343,11 @@ void failover_event(struct netif *s)
 	fo_update();
 	fo_release();
 	fo.ctx = NULL;
+	if (current_cpl() != 0) {
+		/* Ring 3 cannot print: the lines wait for a ring-0 caller. */
+		spin_unlock(&fo.nif.lock);
+		return;
+	}
 	notes = fo_take_notes();
 	spin_unlock(&fo.nif.lock);
 	fo_print_notes(&notes);
