@@ -272,7 +272,13 @@ static void icr_look(struct e1000 *e)
 		card_gone(e);
 		return;
 	}
-	if (icr & ICR_LSC)
+	/*
+	 * Ring 0 only for a real change: the bind's own LSC finds the carrier
+	 * already set, and its kwork would wait, with the poller, for the
+	 * lock the binding boot CPU holds while it prints (milliseconds).
+	 */
+	if ((icr & ICR_LSC) &&
+	    !!(rd(e, REG_STATUS) & STATUS_LU) != e->nif.carrier)
 		kwork_queue(e->poll_cpu, &e->link_work);
 }
 

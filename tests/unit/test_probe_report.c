@@ -41,6 +41,7 @@ static void make_run(struct probe_run *r)
 	r->count = 100;
 	r->size = 64;
 	r->wait_ms = 500;
+	r->start_unix_us = 1796323439191523;
 	r->bursts_max = 5;
 }
 
@@ -78,7 +79,7 @@ static void test_json(void **state)
 {
 	static const char *const keys[] = {
 		"tool", "version", "target", "run_id", "rate_pps", "count",
-		"size", "wait_ms", "interrupted", "send_time_s",
+		"size", "wait_ms", "start_unix_us", "interrupted", "send_time_s",
 		"achieved_rate_pps", "send_late_avg_us", "send_late_max_us",
 		"send_errors", "rx_drops", "sent", "received", "lost", "duplicates",
 		"reordered", "invalid", "corrupt", "loss_pct", "rtt_min_us",
@@ -102,6 +103,9 @@ static void test_json(void **state)
 		assert_non_null(json_object_get(root, keys[i]));
 	assert_int_equal(json_object_size(root), sizeof(keys) / sizeof(keys[0]));
 	assert_int_equal(json_integer_value(json_object_get(root, "sent")), 100);
+	/* An exact integer: a double printed with 12 digits would not be. */
+	assert_true(json_integer_value(json_object_get(root, "start_unix_us")) ==
+		    1796323439191523);
 	assert_int_equal(json_integer_value(json_object_get(root, "lost")), 20);
 	assert_true(json_real_value(json_object_get(root, "loss_pct")) == 20.0);
 	assert_true(json_real_value(json_object_get(root, "rtt_p50_us")) == 100.0);

@@ -114,6 +114,7 @@ struct prober {
 	uint64_t count;
 	double interval_d;		/* ns per datagram */
 	int64_t t0;			/* scheduled send of seq 0 */
+	int64_t t0_real;		/* the same on CLOCK_REALTIME */
 	int64_t hard_stop;		/* absolute: sending ends here at most */
 	int64_t wait_ns;
 	struct probe_stats st;
@@ -732,6 +733,7 @@ static void run(struct prober *p)
 
 	p->spin_ns = 20000;
 	p->t0 = mono_ns();
+	p->t0_real = p->t0 + real_minus_mono();
 	p->next_progress = p->t0 + p->progress_ns;
 	p->hard_stop = deadline(p, p->count - 1) + (int64_t)OVERRUN_S * NSEC;
 	for (;;) {
@@ -821,6 +823,7 @@ static void fill_run(const struct prober *p, const struct opts *o,
 	r->count = o->count;
 	r->size = o->size;
 	r->wait_ms = o->wait_ms;
+	r->start_unix_us = p->t0_real / 1000;
 	r->bursts_max = o->bursts_max;
 	r->interrupted = stop_requests > 0 || p->overrun;
 	span = p->st.sent ? (double)(p->last_send - p->first_send) / 1e9 : 0;

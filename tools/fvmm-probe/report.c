@@ -13,6 +13,9 @@
  *   count                planned number of datagrams
  *   size                 UDP payload bytes per datagram
  *   wait_ms              listening time for late replies after the last send
+ *   start_unix_us        wall-clock time (integer us since 1970) of the
+ *                        offset 0 that every *_ms offset below and the CSV's
+ *                        send_ms count from: ties the run to outside events
  *   interrupted          true if SIGINT/SIGTERM cut the run short
  *   send_time_s          first send -> last send
  *   achieved_rate_pps    (sent - 1) / send_time_s
@@ -191,7 +194,7 @@ json_t *probe_report_json(const struct probe_run *run,
 
 	/* jansson >= 2.11: "o" arguments are stolen even when packing fails,
 	 * and a NULL "o" argument makes the pack fail. */
-	root = json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:f, s:b}",
+	root = json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:f, s:I, s:b}",
 		"tool", "fvmm-probe",
 		"version", run->version,
 		"target", run->target,
@@ -200,6 +203,7 @@ json_t *probe_report_json(const struct probe_run *run,
 		"count", (json_int_t)run->count,
 		"size", (json_int_t)run->size,
 		"wait_ms", run->wait_ms,
+		"start_unix_us", (json_int_t)run->start_unix_us,
 		"interrupted", run->interrupted);
 	if (!root)
 		return NULL;

@@ -30,6 +30,7 @@ struct probe_run {
 	uint64_t count;			/* planned datagrams */
 	uint64_t size;			/* payload bytes */
 	double wait_ms;
+	int64_t start_unix_us;		/* seq 0's scheduled send, wall clock */
 	uint64_t bursts_max;
 	bool interrupted;
 	double send_time_s;		/* first send -> last send */
