@@ -146,7 +146,6 @@ struct e1000 {
 
 static struct e1000 nics[E1000_MAX];
 
-
 static u32 rd(const struct e1000 *e, u32 reg)
 {
 	return mmio_read32(e->mmio + reg);
@@ -355,7 +354,6 @@ static int e1000_set_poller(struct netif *nif, unsigned int cpu)
 static void e1000_check(struct netif *nif)
 {
 	struct e1000 *e = nif->priv;
-
 	u32 status;
 
 	if (!e->bound || nif->broken)
