@@ -670,13 +670,16 @@ int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
  */
 static void e1000_drain(struct e1000 *e)
 {
-	u64 start = uptime_us(), last = start, now = start, seen;
+	u64 start, last, now, seen;
 	u64 flags;
 
 	flags = netif_lock(&e->nif);
 	netif_set_releasing(&e->nif);
 	seen = e->nif.st.rx_packets;
 	netif_unlock(&e->nif, flags);
+	/* After the switch and its console line (milliseconds): the quiet
+	 * spell counts from here. */
+	start = last = now = uptime_us();
 	while (now - last < DRAIN_QUIET_US && now - start < DRAIN_MAX_US) {
 		if (!e->polled) {
 			flags = netif_lock(&e->nif);
