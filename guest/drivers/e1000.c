@@ -23,8 +23,10 @@
  * ring 0 is emulated and which handles hot-plug events with interrupts
  * off for tens of milliseconds; replies were held 5-8 ms at the start of
  * a burst and through every event.  Transmit completions never interrupt
- * (slots are reclaimed when the ring runs full).  Two e1000s on one GSI
- * are not supported (a slot's GSI has one handler in either mode).
+ * (slots are reclaimed when the ring runs full).  Two bound e1000s on one
+ * GSI are refused (e1000_bind): a GSI has one handler in either mode, and
+ * on a shared edge-triggered line one card could keep it high while the
+ * other raises it, so no edge, no wake-up.
  */
 
 #include <apic.h>
@@ -619,10 +621,23 @@ static int e1000_start(struct e1000 *e)
 	return 0;
 }
 
+/* Another bound e1000 on this GSI (see the top); NULL if none. */
+static const struct e1000 *gsi_user(const struct e1000 *e, unsigned int gsi)
+{
+	unsigned int i;
+
+	for (i = 0; i < E1000_MAX; i++) {
+		if (&nics[i] != e && nics[i].bound && nics[i].gsi == gsi)
+			return &nics[i];
+	}
+	return NULL;
+}
+
 int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
 	       const char **ifname)
 {
 	struct e1000 *e = slot_nic(key, true);
+	const struct e1000 *other;
 	u64 flags;
 	int ret;
 
@@ -630,6 +645,12 @@ int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
 		return -ENOSPC;
 	if (e->bound)
 		return -EBUSY;
+	other = gsi_user(e, gsi);
+	if (other) {
+		pr_err("e1000: INTx GSI %u is %s's already; a second card on one line is not supported\n",
+		       gsi, other->nif.name);
+		return -EBUSY;
+	}
 	e->pd = pd;
 	e->gsi = gsi;
 	flags = irq_save();

@@ -14,7 +14,8 @@
 /*
  * Bind the NIC at pd (decoding and bus mastering on) for slot `key`, its
  * INTx on IOAPIC input gsi (level, active low).  Returns 0 and the
- * interface name in *ifname, or -errno (the device is left quiet).
+ * interface name in *ifname, or -errno (the device is left quiet; -EBUSY
+ * if another bound e1000 uses gsi).
  */
 int e1000_bind(struct pci_dev *pd, unsigned int key, unsigned int gsi,
 	       const char **ifname);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: PCIe native hotplug of an e1000 into a running guest (the
 # guest's pciehp and e1000 drivers), both removal modes, add/remove cycles
-# without fd growth in fvmm, and a failover primary plugged during boot.
+# without fd growth in fvmm, a failover primary plugged during boot, and a
+# second e1000 whose INTx line is the first one's (refused, clearly; the
+# first keeps working).
 # Topology from lib.sh: peer 10.99.0.1 -- switch -- host "src" bridge -- taps.
 source "$(dirname "$0")/lib.sh"
 require_kvm
@@ -113,5 +115,35 @@ waited=$(( ($(date +%s%N) - t0) / 1000000 ))
 (( waited >= DELAY_MS ))
 check delay-ms-honoured $? "DEVICE_DELETED after $waited ms, delay $DELAY_MS ms"
 e2e_poweroff_checks fo failover-
+
+# 6. Two root ports whose slots share an INTx line (devices 4 and 8: the
+# same swizzled pin): the guest binds the first card and refuses the
+# second with a reason, instead of losing the first card's interrupts.
+e2e_tap src fvt2-$E2E_ID || fail gsi-setup "could not create a third tap"
+QMP=$TEST_TMP/qmp3.sock
+e2e_fvmm gsi src --memory 256M --cpus 2 --qmp "unix:$QMP" \
+	--device pcie-root-port,id=rpa,addr=4,chassis=1,slot=1 \
+	--device pcie-root-port,id=rpb,addr=8,chassis=2,slot=2 \
+	--netdev "tap,id=n0,ifname=fvt0-$E2E_ID" \
+	--device virtio-net-pci,netdev=n0,id=net0,mac=$MAC0 \
+	--netdev "tap,id=n1,ifname=fvt1-$E2E_ID" \
+	--netdev "tap,id=n2,ifname=fvt2-$E2E_ID" \
+	--append "ip=$G0/24 ip1=$GE/24"
+if ! e2e_wait_console gsi '^READY ' 20; then
+	fail gsi-boot "no READY line: $(tail -c 300 "$TEST_TMP/gsi.err")"
+	finish
+fi
+e2e_ctl device_add driver=e1000 id=ea bus=rpa netdev=n1 mac=$MACE >/dev/null 2>&1 &&
+	e2e_wait_console gsi 'e1000 bound as eth1' 10
+check gsi-first-card-bound $? "$(tail -n 4 "$TEST_TMP/gsi.out")"
+e2e_ctl device_add driver=e1000 id=eb bus=rpb netdev=n2 mac=52:54:00:99:00:14 >/dev/null 2>&1 &&
+	e2e_wait_console gsi "GSI [0-9]+ is eth1's already" 10 &&
+	e2e_wait_console gsi 'slot 2: e1000 bind failed' 2
+check gsi-second-card-refused $? "$(tail -n 4 "$TEST_TMP/gsi.out")"
+wait_until 10 peer_ping "$GE" 2
+check gsi-first-card-still-works $? "peer cannot ping $GE over the first e1000"
+e2e_console_cmd gsi poweroff
+wait "${FVMM_PID[gsi]}"
+check gsi-poweroff-exit-0 $? "fvmm exit status after poweroff"
 
 finish
