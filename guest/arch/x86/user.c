@@ -178,11 +178,11 @@ long user_run(void (*fn)(void *), void *arg, void *stack_top)
  * The wake-up is itself an event for SYS_IDLE's last check (irq_seq): a
  * caller's state change may come after the target last looked at that
  * state but before it set halted, and the target's check cannot know what
- * each caller changed.  (The e1000 handler masks receive interrupts that
- * the poller armed after its snapshot of irq_seq: without this bump the
- * poller slept with them masked until some unrelated interrupt, seconds
- * later.)  The target sets halted before its last check, so one of them
- * sees the other.
+ * each caller changed.  (An e1000 handler on the boot CPU once masked
+ * receive interrupts that the poller had armed after its snapshot of
+ * irq_seq: without this bump the poller slept with them masked until
+ * some unrelated interrupt, seconds later.)  The target sets halted
+ * before its last check, so one of them sees the other.
  */
 void user_wake_cpu(unsigned int cpu)
 {
