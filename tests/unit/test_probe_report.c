@@ -195,11 +195,12 @@ static void test_csv(void **state)
 	assert_non_null(f);
 	assert_int_equal(probe_stats_csv(f, &st), 0);
 	fclose(f);
-	/* the lost datagram has an empty RTT; duplicates count in replies */
-	assert_string_equal(buf, "seq,send_ms,rtt_us,replies\n"
-				 "0,0.000,250.0,1\n"
-				 "1,1.000,,0\n"
-				 "2,2.000,100.0,2\n");
+	/* the lost datagram has an empty RTT; duplicates count in replies;
+	 * seq 1 waits for seq 2's first reply (at 2.1 ms) */
+	assert_string_equal(buf, "seq,send_ms,rtt_us,replies,wait_ms\n"
+				 "0,0.000,250.0,1,0.250\n"
+				 "1,1.000,,0,1.100\n"
+				 "2,2.000,100.0,2,0.100\n");
 	free(buf);
 	probe_stats_free(&st);
 }

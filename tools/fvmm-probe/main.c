@@ -194,7 +194,7 @@ static void usage(FILE *f)
 "  --json FILE         also write the result as JSON ('-' = stdout; the\n"
 "                      text report then goes to stderr)\n"
 "  --csv FILE          also write one line per datagram: seq, send time,\n"
-"                      RTT (empty if lost), replies\n"
+"                      RTT (empty if lost), replies, wait (see outage)\n"
 "  --bursts-max N      list at most N loss bursts, largest first (default 10)\n"
 "  --interval-ms MS    progress line on stderr every MS (default off)\n"
 "  --bind ADDR[:PORT]  local address to send from\n"

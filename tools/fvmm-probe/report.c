@@ -65,6 +65,7 @@
  * Offsets ("start") are relative to the scheduled send time of sequence 0.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -260,23 +261,38 @@ fail:
 	return NULL;
 }
 
+static void store_wait(void *ctx, uint64_t seq, int64_t wait_ns)
+{
+	((int64_t *)ctx)[seq] = wait_ns;
+}
+
 int probe_stats_csv(FILE *f, const struct probe_stats *st)
 {
-	if (fprintf(f, "seq,send_ms,rtt_us,replies\n") < 0)
-		return -EIO;
+	int64_t *wait = calloc(st->sent ? st->sent : 1, sizeof(*wait));
+	int ret = -EIO;
+
+	if (!wait)
+		return -ENOMEM;
+	probe_stats_waits(st, store_wait, wait);
+	if (fprintf(f, "seq,send_ms,rtt_us,replies,wait_ms\n") < 0)
+		goto free_wait;
 	for (uint64_t i = 0; i < st->sent; i++) {
 		int n;
 
 		if (st->replies[i])
-			n = fprintf(f, "%llu,%.3f,%.1f,%u\n",
+			n = fprintf(f, "%llu,%.3f,%.1f,%u,%.3f\n",
 				    (unsigned long long)i,
 				    st->send_us[i] / 1e3, st->rtt_ns[i] / 1e3,
-				    st->replies[i]);
+				    st->replies[i], wait[i] / 1e6);
 		else
-			n = fprintf(f, "%llu,%.3f,,0\n", (unsigned long long)i,
-				    st->send_us[i] / 1e3);
+			n = fprintf(f, "%llu,%.3f,,0,%.3f\n",
+				    (unsigned long long)i,
+				    st->send_us[i] / 1e3, wait[i] / 1e6);
 		if (n < 0)
-			return -EIO;
+			goto free_wait;
 	}
-	return 0;
+	ret = 0;
+free_wait:
+	free(wait);
+	return ret;
 }

@@ -63,7 +63,8 @@ json_t *probe_report_json(const struct probe_run *run,
 /*
  * Per-datagram record, CSV with a header line: seq, send_ms (offset from
  * the start), rtt_us (empty when lost), replies (valid ones, saturating at
- * 255).  0 or -EIO.
+ * 255), wait_ms (its wait for a reply to it or to a later one: the longest
+ * is the outage).  0, -ENOMEM or -EIO.
  */
 int probe_stats_csv(FILE *f, const struct probe_stats *st);
 

@@ -270,40 +270,58 @@ static int rtt_percentiles(const struct probe_stats *st,
 	return 0;
 }
 
-/*
- * The longest outage: for each datagram, the time from its sending until
- * the first reply to it or to any datagram sent after it; the maximum over
- * the run.  Unlike the gap, this does not grow when the probe's own sender
- * runs late (nothing was asked of the path then): on a busy or virtualised
- * host the sender alone can pause for milliseconds, which the gap counts
- * as silence.  A path that drops or holds traffic for T shows as about T
- * plus one RTT.  Datagrams no later reply answers wait until @end (the
- * gap's window end).  One backward pass, no memory.
- */
-static void probe_outage(const struct probe_stats *st, int64_t end,
-			 struct probe_summary *sum)
+int64_t probe_stats_window_end(const struct probe_stats *st)
 {
+	return st->gap.ended ? st->gap.end_ns : st->gap.last_ns;
+}
+
+/*
+ * A datagram's wait: the time from its sending until the first reply to it
+ * or to any datagram sent after it.  Unlike the gap, this does not grow
+ * when the probe's own sender runs late (nothing was asked of the path
+ * then): on a busy or virtualised host the sender alone can pause for
+ * milliseconds, which the gap counts as silence.  A path that drops or
+ * holds traffic for T shows as about T plus one RTT.  Datagrams no later
+ * reply answers wait until the send window's end.  One backward pass.
+ */
+void probe_stats_waits(const struct probe_stats *st,
+		       void (*fn)(void *ctx, uint64_t seq, int64_t wait_ns),
+		       void *ctx)
+{
+	int64_t end = probe_stats_window_end(st);
 	int64_t first_after = INT64_MAX;	/* earliest arrival, seq >= i */
 
 	for (uint64_t i = st->sent; i-- > 0;) {
 		int64_t sent = (int64_t)st->send_us[i] * 1000;
-		int64_t until, wait;
+		int64_t until;
 
 		if (st->replies[i] && sent + st->rtt_ns[i] < first_after)
 			first_after = sent + st->rtt_ns[i];
 		until = first_after != INT64_MAX ? first_after : end;
-		wait = until > sent ? until - sent : 0;
-		if (wait >= sum->outage_max_ns) {	/* ties: the earliest */
-			sum->outage_max_ns = wait;
-			sum->outage_at_ns = sent;
-		}
+		fn(ctx, i, until > sent ? until - sent : 0);
+	}
+}
+
+struct outage_scan {
+	const struct probe_stats *st;
+	struct probe_summary *sum;
+};
+
+/* The longest outage: the longest wait over the run. */
+static void outage_max(void *ctx, uint64_t seq, int64_t wait)
+{
+	struct outage_scan *o = ctx;
+
+	if (wait >= o->sum->outage_max_ns) {	/* ties: the earliest */
+		o->sum->outage_max_ns = wait;
+		o->sum->outage_at_ns = (int64_t)o->st->send_us[seq] * 1000;
 	}
 }
 
 int probe_stats_finish(const struct probe_stats *st, size_t bursts_max,
 		       struct probe_summary *sum)
 {
-	int64_t end;
+	struct outage_scan scan = { st, sum };
 
 	memset(sum, 0, sizeof(*sum));
 	sum->sent = st->sent;
@@ -315,9 +333,9 @@ int probe_stats_finish(const struct probe_stats *st, size_t bursts_max,
 	sum->corrupt = st->corrupt;
 	sum->loss_pct = st->sent ? 100.0 * (double)sum->lost / (double)st->sent
 				 : 0.0;
-	end = st->gap.ended ? st->gap.end_ns : st->gap.last_ns;
-	probe_gap_result(&st->gap, end, &sum->gap_max_ns, &sum->gap_at_ns);
-	probe_outage(st, end, sum);
+	probe_gap_result(&st->gap, probe_stats_window_end(st), &sum->gap_max_ns,
+			 &sum->gap_at_ns);
+	probe_stats_waits(st, outage_max, &scan);
 
 	if (bursts_max > st->sent / 2 + 1)
 		bursts_max = st->sent / 2 + 1;	/* more cannot exist */

@@ -92,7 +92,7 @@ struct probe_summary {
 	uint64_t rtt_max_ns;
 	int64_t gap_max_ns;
 	int64_t gap_at_ns;
-	int64_t outage_max_ns;	/* see probe_outage() in stats.c */
+	int64_t outage_max_ns;	/* the longest probe_stats_waits() wait */
 	int64_t outage_at_ns;	/* send time of the datagram that waited */
 	uint64_t burst_total;	/* bursts found */
 	size_t burst_listed;	/* entries in bursts[] (<= bursts_max) */
@@ -107,6 +107,15 @@ void probe_stats_free(struct probe_stats *st);
 /* Record that @seq (must be the next one, == st->sent) was sent at @t.
  * 0, -EINVAL (out of order), -ENOSPC (capacity reached). */
 int probe_stats_sent(struct probe_stats *st, uint64_t seq, int64_t send_ns);
+/* Where the send window ends (the gap's and the waits' end), ns. */
+int64_t probe_stats_window_end(const struct probe_stats *st);
+/*
+ * Each datagram's wait for a reply to it or to a later one (see stats.c),
+ * last datagram first; its maximum is the summary's outage.
+ */
+void probe_stats_waits(const struct probe_stats *st,
+		       void (*fn)(void *ctx, uint64_t seq, int64_t wait_ns),
+		       void *ctx);
 
 /*
  * A reply whose payload checked out: @seq and @send_ns as carried in the
