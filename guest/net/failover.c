@@ -239,12 +239,22 @@ static void fo_announce(void)
  * frame is hundreds of instructions, milliseconds where ring 0 is
  * emulated, all the while holding fo0's lock, which every frame on either
  * path needs; the poller does it natively within microseconds.
+ *
+ * The debt is recorded before the kick: a poller woken by it may already
+ * be past its look at announce_pending (failover_poll reads it without
+ * fo0's lock) and would sleep again with the announce owed until some
+ * unrelated frame woke it.  After an orderly removal with no traffic, the
+ * host's bridge, which had last seen the MAC on the removed primary's
+ * port, kept sending there: the guest was deaf until its next event.  The
+ * kick bumps the wake-up sequence after this store, so a poller that
+ * missed the flag does not go to sleep.
  */
 static void fo_switched(void)
 {
-	if (current_cpl() == 0 && net_poll_kick()) {
-		fo.announce_pending = true;
-		return;
+	if (current_cpl() == 0) {
+		__atomic_store_n(&fo.announce_pending, true, __ATOMIC_SEQ_CST);
+		if (net_poll_kick())
+			return;
 	}
 	fo_announce();
 }
