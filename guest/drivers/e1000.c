@@ -212,7 +212,8 @@ static void e1000_tx_flush(struct netif *nif)
 
 /* ---- receive ---- */
 
-/* Frames handled (good or not). */
+/* Frames handled (good or not); a frame fo0 could not take yet stays in
+ * the ring, its descriptor still done, for the next pass. */
 static int rx_batch(struct e1000 *e)
 {
 	u16 last = RX_RING;
@@ -228,9 +229,9 @@ static int rx_batch(struct e1000 *e)
 		if (!(d->status & RX_EOP) || d->errors || d->len < ETH_HLEN ||
 		    d->len > BUF_SIZE)
 			e->nif.st.rx_errors++;
-		else
-			netif_rx(&e->nif, e->rx_bufs + (size_t)e->rx_next * BUF_SIZE,
-				 d->len);
+		else if (netif_rx(&e->nif, e->rx_bufs + (size_t)e->rx_next * BUF_SIZE,
+				  d->len))
+			break;
 		d->status = 0;
 		n++;
 		last = e->rx_next;

@@ -290,9 +290,11 @@ static unsigned int vnet_rx_batch(struct vnet *n, bool hold)
 		}
 		if (len < VNET_HDR_LEN + ETH_HLEN || len > VNET_BUF_SIZE)
 			n->nif.st.rx_errors++;
-		else
-			netif_rx(&n->nif, slot(n->rx_bufs, id) + VNET_HDR_LEN,
-				 len - VNET_HDR_LEN);
+		else if (netif_rx(&n->nif, slot(n->rx_bufs, id) + VNET_HDR_LEN,
+				  len - VNET_HDR_LEN)) {
+			virtq_unget_used(vq);	/* fo0 busy: next pass */
+			break;
+		}
 		virtq_post(vq, id);
 		/* Give slots back (and send replies) during long bursts. */
 		if (++done % VNET_RX_REFILL_BATCH == 0) {

@@ -86,6 +86,12 @@ bool virtq_get_used(struct virtq *vq, u32 *id, u32 *len)
 	return true;
 }
 
+/* Give back the entry virtq_get_used() just returned: seen again next. */
+void virtq_unget_used(struct virtq *vq)
+{
+	vq->last_used--;
+}
+
 bool virtq_arm(struct virtq *vq)
 {
 	if (vq->event_idx)

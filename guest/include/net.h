@@ -176,8 +176,12 @@ struct netif *netif_get(unsigned int i);
 struct netif *netif_by_name(const char *name);
 /* The interface whose subnet holds ip (first match), or NULL. */
 struct netif *netif_route(u32 ip);
-/* Driver: a frame arrived (lock held). */
-void netif_rx(struct netif *nif, const u8 *frame, size_t len);
+/*
+ * Driver: a frame arrived (lock held).  0: taken (handled or dropped and
+ * counted); -EBUSY, only in ring 3 (the poller): the failover device is
+ * busy, leave the frame where it is and offer it again on the next pass.
+ */
+int netif_rx(struct netif *nif, const u8 *frame, size_t len);
 /* Driver: carrier changed (lock held); announces on link up. */
 void netif_set_carrier(struct netif *nif, bool up);
 /* Driver: an orderly release begins (lock held); see struct netif. */
@@ -205,8 +209,8 @@ static inline void netif_unlock(struct netif *nif, u64 flags)
 void failover_create(struct netif *standby);
 /* A slave's state changed: bound, carrier, broken (slave locked). */
 void failover_event(struct netif *nif);
-/* A frame received on a slave (slave locked). */
-void failover_rx(struct netif *slave, const u8 *frame, size_t len);
+/* A frame received on a slave (slave locked); see netif_rx(). */
+int failover_rx(struct netif *slave, const u8 *frame, size_t len);
 void failover_cmd(int argc, char **argv);
 /* [ring 3] From the poller's loop: work events left to it (>0: some). */
 int failover_poll(void);

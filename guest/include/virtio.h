@@ -114,6 +114,7 @@ void virtq_kick(struct virtq *vq);
 void virtq_notify(struct virtq *vq);
 /* Next used entry: true and id/len filled, or false when none. */
 bool virtq_get_used(struct virtq *vq, u32 *id, u32 *len);
+void virtq_unget_used(struct virtq *vq);
 /*
  * Ask for an interrupt at the next used entry; false when entries arrived
  * meanwhile (the caller must process them, or it would sleep on them).

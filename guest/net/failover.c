@@ -61,6 +61,7 @@ struct failover {
 	 * poller (fo_switched). */
 	bool announce_pending;
 	u64 switches, announces, busy;
+	u64 held_back;		/* received frames left for the next pass */
 };
 
 static struct failover fo;
@@ -163,14 +164,16 @@ static void fo_release(void)
  * Lock the transmit path for one frame unless the caller holds it.  Busy
  * (ring 0 has it: binding, link, release), the frame is dropped, counted:
  * sending it out of the other slave instead would make the fabric's
- * bridges learn fo0's MAC on that port and flap between the two.
+ * bridges learn fo0's MAC on that port and flap between the two.  (A
+ * received frame's replies find it held already: failover_rx.)
  */
 static struct netif *fo_tx_path(void)
 {
 	struct netif *t = fo.active;
 
-	if (!t || t == fo.ctx)
+	if (!t || t == fo.ctx || t == fo.held)
 		return t;
+	fo_release();
 	if (!lock_slave(t)) {
 		fo.busy++;
 		return NULL;
@@ -184,7 +187,6 @@ static u8 *fo_tx_alloc(struct netif *nif __unused)
 	struct netif *t;
 	u8 *buf;
 
-	fo_release();
 	t = fo_tx_path();
 	if (!t)
 		return NULL;
@@ -363,16 +365,41 @@ void failover_event(struct netif *s)
 	fo_print_notes(&notes);
 }
 
-/* A frame on slave s (s locked; ring 3 when polled). */
-void failover_rx(struct netif *s, const u8 *frame, size_t len)
+/*
+ * fo0 or the transmit path is busy (ring 0 has it: binding, link,
+ * release, printing).  The poller leaves the frame in its slave's ring and
+ * offers it again on its next pass: a lock held for milliseconds delays
+ * frames instead of losing them (a ring holds 128 or more).  Ring 0 may
+ * be the interrupt that stopped the holder on this very CPU, or have no
+ * next pass coming: it drops the frame, counted.
+ */
+static int fo_rx_busy(struct netif *s)
 {
-	if (!lock_fo(false)) {
-		s->st.rx_dropped++;
-		fo.busy++;
-		return;
+	fo.busy++;
+	if (current_cpl() != 0) {
+		fo.held_back++;
+		return -EBUSY;
 	}
+	s->st.rx_dropped++;
+	return 0;
+}
+
+/*
+ * A frame on slave s (s locked; ring 3 when polled).  The transmit path is
+ * locked before the frame is taken, while it can still wait: a reply that
+ * found it busy later could only be dropped.
+ */
+int failover_rx(struct netif *s, const u8 *frame, size_t len)
+{
+	if (!lock_fo(false))
+		return fo_rx_busy(s);
 	fo.ctx = s;
 	fo_catch_up();
+	if (fo.active && !fo_tx_path()) {
+		fo.ctx = NULL;
+		spin_unlock(&fo.nif.lock);
+		return fo_rx_busy(s);
+	}
 	fo.nif.st.rx_packets++;
 	fo.nif.st.rx_bytes += len;
 	eth_input(&fo.nif, frame, len);
@@ -381,6 +408,7 @@ void failover_rx(struct netif *s, const u8 *frame, size_t len)
 	fo.nif.tx_pending = false;
 	fo.ctx = NULL;
 	spin_unlock(&fo.nif.lock);
+	return 0;
 }
 
 /* [ring 3] The poller's pass: apply what events left to it. */
@@ -411,9 +439,9 @@ static void slave_line(const char *role, const struct netif *s)
 
 static void fo_show(struct netif *nif __unused)
 {
-	printf("    tx path %s (%s); switches %llu, announces %llu, busy %llu\n",
+	printf("    tx path %s (%s); switches %llu, announces %llu, busy %llu (held back %llu)\n",
 	       path_name(fo.active), fo.active ? fo.active->name : "-",
-	       fo.switches, fo.announces, fo.busy);
+	       fo.switches, fo.announces, fo.busy, fo.held_back);
 	slave_line("standby", fo.standby);
 	slave_line("primary", fo.primary);
 }

@@ -90,14 +90,15 @@ void netif_bound(struct netif *nif)
 	failover_event(nif);
 }
 
-void netif_rx(struct netif *nif, const u8 *frame, size_t len)
+int netif_rx(struct netif *nif, const u8 *frame, size_t len)
 {
+	if (nif->master && failover_rx(nif, frame, len))
+		return -EBUSY;
 	nif->st.rx_packets++;
 	nif->st.rx_bytes += len;
-	if (nif->master)
-		failover_rx(nif, frame, len);
-	else
+	if (!nif->master)
 		eth_input(nif, frame, len);
+	return 0;
 }
 
 void netif_set_carrier(struct netif *nif, bool up)
