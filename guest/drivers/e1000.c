@@ -399,6 +399,7 @@ static void e1000_irq(void *ctx)
 	netif_tx_flush(&e->nif);
 out:
 	spin_unlock(&e->nif.lock);
+	console_flush_deferred();
 }
 
 static void e1000_show(struct netif *nif)

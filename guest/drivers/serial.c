@@ -15,6 +15,7 @@
 #include <desc.h>
 #include <errno.h>
 #include <io.h>
+#include <printk.h>
 #include <serial.h>
 #include <x86.h>
 
@@ -199,6 +200,8 @@ int serial_getc_wait(void)
 	int c;
 
 	for (;;) {
+		/* Lines ring 3 noted (fo0's poller) wait here at the latest. */
+		console_flush_deferred();
 		irq_disable();
 		c = serial_getc();
 		if (c >= 0) {

@@ -482,6 +482,7 @@ static void vnet_queue_irq(void *ctx)
 			vnet_check(&n->nif);
 	}
 	spin_unlock(&n->nif.lock);
+	console_flush_deferred();
 }
 
 /* Deferred configuration work, in ring 0 with interrupts on (user.c). */
@@ -510,6 +511,7 @@ static void vnet_config_irq(void *ctx)
 	spin_lock(&n->nif.lock);
 	vnet_check(&n->nif);
 	spin_unlock(&n->nif.lock);
+	console_flush_deferred();
 }
 
 /* ---- console ---- */

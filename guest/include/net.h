@@ -14,6 +14,7 @@
 #ifndef GUEST_NET_H
 #define GUEST_NET_H
 
+#include <printk.h>
 #include <spinlock.h>
 #include <types.h>
 
@@ -198,9 +199,12 @@ static inline u64 netif_lock(struct netif *nif)
 	return spin_lock_irqsave(&nif->lock);
 }
 
+/* Ring 0 only (like netif_lock); prints the lines owed meanwhile. */
 static inline void netif_unlock(struct netif *nif, u64 flags)
 {
 	spin_unlock_irqrestore(&nif->lock, flags);
+	if (READ_ONCE(console_deferred))
+		console_flush_deferred();
 }
 
 /* ---- failover device (net/failover.c) ---- */

@@ -24,6 +24,17 @@ int printf(const char *fmt, ...) __printf(1, 2);
 void console_write(const char *s, size_t n);
 void console_set_quiet(bool quiet);
 bool console_is_quiet(void);
+/*
+ * A line owed by code holding a lock the data path needs (console.c):
+ * fmt takes up to three %s, which must outlive the call.  Printed by
+ * console_flush_deferred() in ring 0 once the lock is dropped (netif_unlock
+ * does it, so does the shell's wait for input).  Ring 3 may note.
+ */
+void console_defer(const char *fmt, const char *a, const char *b,
+		   const char *c);
+void console_flush_deferred(void);
+extern volatile bool console_deferred;
+
 /* Crash path: stop honouring the console lock another CPU may hold forever. */
 void console_break_lock(void);
 

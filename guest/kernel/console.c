@@ -7,6 +7,8 @@
 #include <x86.h>
 
 #define LINE_MAX	512
+#define DEFER_MAX	32		/* deferred lines queued at most */
+#define DEFER_LOCK_US	100		/* see defer_lock_bounded() */
 
 static struct spinlock console_lock = SPINLOCK_INIT;
 static bool quiet;
@@ -86,6 +88,104 @@ int printf(const char *fmt, ...)
 	n = vprint(NULL, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+/*
+ * Deferred lines.  Events that happen under a lock the network poller
+ * needs for every frame (an interface's, fo0's) note their console line
+ * here and the line is printed once the lock is dropped: where ring 0 is
+ * emulated a line costs milliseconds (formatting alone ~0.8 ms, then a VM
+ * exit per character), each one a stall of the data path, e.g. during a
+ * failover primary's hot-add.  The format and its string arguments are
+ * queued, not the text, so noting is a few stores; the arguments must
+ * outlive the note (interface names, static strings).  Ring 3 may note
+ * (no cli, no printing there); only ring 0 prints.
+ */
+struct deferred {
+	const char *fmt, *a, *b, *c;
+};
+
+static struct deferred defer_q[DEFER_MAX];
+static unsigned int defer_head, defer_tail;	/* free running */
+static unsigned int defer_lost;
+static struct spinlock defer_lock = SPINLOCK_INIT;
+static struct spinlock flush_lock = SPINLOCK_INIT;
+volatile bool console_deferred;
+
+/*
+ * The queue lock is held for a few stores, but ring 0 may interrupt a
+ * ring-3 holder on the same CPU, which cannot then release it: bounded,
+ * and a line is lost (and counted) rather than the CPU.
+ */
+static bool defer_lock_bounded(void)
+{
+	u64 limit = DEFER_LOCK_US * tsc_khz() / 1000, start = rdtsc();
+
+	while (!spin_trylock(&defer_lock)) {
+		if (rdtsc() - start > limit)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+void console_defer(const char *fmt, const char *a, const char *b,
+		   const char *c)
+{
+	if (!defer_lock_bounded()) {
+		__atomic_add_fetch(&defer_lost, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (defer_head - defer_tail == DEFER_MAX) {
+		defer_lost++;
+	} else {
+		defer_q[defer_head % DEFER_MAX] =
+			(struct deferred){ fmt, a, b, c };
+		defer_head++;
+	}
+	WRITE_ONCE(console_deferred, true);
+	spin_unlock(&defer_lock);
+}
+
+static bool defer_pop(struct deferred *d, unsigned int *lost)
+{
+	bool got = false;
+
+	*lost = 0;
+	if (!defer_lock_bounded())
+		return false;
+	if (defer_head != defer_tail) {
+		*d = defer_q[defer_tail % DEFER_MAX];
+		defer_tail++;
+		got = true;
+	}
+	*lost = defer_lost;
+	defer_lost = 0;
+	if (defer_head == defer_tail && !*lost)
+		WRITE_ONCE(console_deferred, false);
+	spin_unlock(&defer_lock);
+	return got;
+}
+
+void console_flush_deferred(void)
+{
+	struct deferred d;
+	unsigned int lost;
+
+	if (!READ_ONCE(console_deferred) || current_cpl() != 0 ||
+	    !spin_trylock(&flush_lock))	/* another CPU prints them */
+		return;
+	for (;;) {
+		bool got = defer_pop(&d, &lost);
+
+		if (lost)
+			printf("console: %u event line%s lost\n", lost,
+			       lost > 1 ? "s" : "");
+		if (!got)
+			break;
+		printf(d.fmt, d.a, d.b, d.c);
+	}
+	spin_unlock(&flush_lock);
 }
 
 void panic(const char *fmt, ...)

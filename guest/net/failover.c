@@ -53,10 +53,6 @@ struct failover {
 	struct netif *tx_slave;	/* where the tx_alloc frame goes */
 	bool created;
 	bool update_pending;	/* an event found fo0 busy: redo the rules */
-	struct fo_notes {	/* console lines owed, printed unlocked */
-		struct netif *paired, *released;
-		bool switched;
-	} notes;
 	/* An announce is owed: its path was busy, or ring 0 left it to the
 	 * poller (fo_switched). */
 	bool announce_pending;
@@ -267,7 +263,8 @@ static void fo_pair(void)
 	struct netif *s = fo.ctx;
 
 	if (fo.primary && fo.primary->broken) {
-		fo.notes.released = fo.primary;
+		console_defer("%s: primary %s released\n", fo.nif.name,
+			      fo.primary->name, NULL);
 		fo.primary->master = NULL;
 		fo.primary = NULL;
 	}
@@ -276,7 +273,8 @@ static void fo_pair(void)
 		return;
 	s->master = &fo.nif;
 	fo.primary = s;
-	fo.notes.paired = s;
+	console_defer("%s: primary %s paired (standby %s)\n", fo.nif.name,
+		      s->name, fo.standby->name);
 }
 
 /* Re-apply pairing and the transmit rule; announce a new path. */
@@ -294,7 +292,8 @@ static void fo_update(void)
 	fo.active = next;
 	fo.switches++;
 	fo_switched();
-	fo.notes.switched = true;
+	console_defer("%s: tx path -> %s (%s)\n", fo.nif.name, path_name(next),
+		      next ? next->name : "-");
 }
 
 /* What an event or a busy path left undone; fo0 locked. */
@@ -306,41 +305,10 @@ static void fo_catch_up(void)
 		fo_announce();
 }
 
-/*
- * Console lines are printed after fo0's lock is dropped: where ring 0 is
- * emulated a line takes milliseconds, and the poller, which needs the
- * lock for every frame, would drop frames meanwhile.  Ring-3 contexts
- * cannot print at all; their notes wait for the next ring-0 caller.
- */
-static struct fo_notes fo_take_notes(void)
-{
-	struct fo_notes n = fo.notes;
-
-	fo.notes = (struct fo_notes){ 0 };
-	return n;
-}
-
-static void fo_print_notes(const struct fo_notes *n)
-{
-	struct netif *t = READ_ONCE(fo.active);
-
-	if (n->released)
-		printf("%s: primary %s released\n", fo.nif.name,
-		       n->released->name);
-	if (n->paired)
-		printf("%s: primary %s paired (standby %s)\n", fo.nif.name,
-		       n->paired->name, fo.standby->name);
-	if (n->switched)
-		printf("%s: tx path -> %s (%s)\n", fo.nif.name, path_name(t),
-		       t ? t->name : "-");
-}
-
 /* Driver: slave s was bound, lost or gained carrier, or broke (s locked;
  * ring 3 too: a poller that found its card gone). */
 void failover_event(struct netif *s)
 {
-	struct fo_notes notes;
-
 	if (!fo.created || s == &fo.nif)
 		return;
 	if (s != fo.standby && s != fo.primary && !mac_eq(s->mac, fo.nif.mac))
@@ -355,14 +323,8 @@ void failover_event(struct netif *s)
 	fo_update();
 	fo_release();
 	fo.ctx = NULL;
-	if (current_cpl() != 0) {
-		/* Ring 3 cannot print: the lines wait for a ring-0 caller. */
-		spin_unlock(&fo.nif.lock);
-		return;
-	}
-	notes = fo_take_notes();
+	/* Its console lines are printed when a ring-0 caller unlocks s. */
 	spin_unlock(&fo.nif.lock);
-	fo_print_notes(&notes);
 }
 
 /*
@@ -454,7 +416,6 @@ static void fo_check(struct netif *nif __unused)
 
 void failover_cmd(int argc __unused, char **argv __unused)
 {
-	struct fo_notes notes;
 	char ip[16];
 	u64 flags;
 
@@ -464,9 +425,7 @@ void failover_cmd(int argc __unused, char **argv __unused)
 	}
 	flags = netif_lock(&fo.nif);
 	fo_check(&fo.nif);
-	notes = fo_take_notes();
 	netif_unlock(&fo.nif, flags);
-	fo_print_notes(&notes);
 	printf("%s: failover, inet %s/%u\n", fo.nif.name,
 	       fo.nif.ip ? ip_str(fo.nif.ip, ip) : "none", fo.nif.prefix);
 	fo_show(&fo.nif);
@@ -483,7 +442,6 @@ static const struct netif_ops fo_ops = {
 /* A primary bound before its standby registered (not the boot order). */
 static void fo_pair_existing(void)
 {
-	struct fo_notes notes;
 	unsigned int i;
 	u64 flags;
 
@@ -496,9 +454,7 @@ static void fo_pair_existing(void)
 		fo.ctx = s;
 		fo_update();
 		fo.ctx = NULL;
-		notes = fo_take_notes();
 		netif_unlock(s, flags);
-		fo_print_notes(&notes);
 	}
 }
 

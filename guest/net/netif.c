@@ -106,8 +106,8 @@ void netif_set_carrier(struct netif *nif, bool up)
 	if (nif->carrier == up || nif->broken)
 		return;
 	nif->carrier = up;
-	/* An event, not boot chatter: printed even when quiet. */
-	printf("%s: link %s\n", nif->name, up ? "up" : "down");
+	/* An event, not boot chatter: printed even when quiet, unlocked. */
+	console_defer("%s: link %s\n", nif->name, up ? "up" : "down", NULL);
 	/* Tell the segment where we are: switches and peers' caches. */
 	if (up && nif->ip) {
 		arp_announce(nif);
@@ -132,7 +132,7 @@ void netif_set_broken(struct netif *nif, const char *why)
 	nif->tx_pending = false;
 	/* Traffic moves to the standby before the slow console line. */
 	failover_event(nif);
-	printf("%s: %s\n", nif->name, why);
+	console_defer("%s: %s\n", nif->name, why, NULL);
 }
 
 u8 *netif_tx_alloc(struct netif *nif)
