@@ -19,7 +19,9 @@
  * is then taken for that one frame.  The inner locks are only ever tried
  * for a bounded time (lock_bounded), so two paths holding one lock each
  * cannot deadlock, and ring 0 interrupting ring-3 code that holds a lock
- * on the same CPU cannot hang; a timeout costs one frame, counted.
+ * on the same CPU cannot hang.  A timeout delays a received frame where
+ * the poller has it (left in its ring, fo_rx_busy) and costs one frame,
+ * counted, in ring 0 or for a frame fo0 itself sends.
  * fo->ctx names the slave whose lock the current fo0 lock holder already
  * has (NULL for callers holding none: the shell, failover_poll), so it is
  * not retried.
