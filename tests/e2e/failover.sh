@@ -6,9 +6,11 @@
 #       (console line, the guest's per-path counters, the host's tap
 #       counters); device_del orderly -> back to the standby and
 #       DEVICE_DELETED; add again; device_del surprise -> the same.  The
-#       probe may lose packets only in the switch windows.
+#       probe may lose packets only in the switch windows, and only after
+#       a surprise removal (in flight to the vanished card).
 #  4.   50 add/remove cycles (alternating modes) under the probe: no fd or
-#       memory growth in fvmm, loss bounded by the switch windows.
+#       memory growth in fvmm, loss bounded by the switch windows, none
+#       after adds and orderly removals.
 #  5.   Removals with no traffic (alternating modes): the guest is
 #       reachable through the standby at once after each.
 #  6.   A guest that refuses to release its primary (pciehp.button=ignore):
@@ -136,6 +138,33 @@ probe_stop() {
 		"lost $lost (max $max), longest gap $gap ms (max $MAX_GAP_MS)"
 }
 
+# lost_after NAME REGEX: datagrams of probe NAME lost whose latest earlier
+# event (in marks, since the probe's own mark) matches REGEX.  The marks
+# count from PROBE_T0, the probe's send times from its own start, a few ms
+# later: the JSON's start_unix_us gives the difference.
+lost_after() {
+	local lead
+	lead=$(awk -v s="$(probe_num "$TEST_TMP/$1.json" start_unix_us)" \
+		-v t0="$PROBE_T0" 'BEGIN { printf "%.3f", s / 1000 - t0 / 1e6 }')
+	awk -F, -v name="probe $1" -v re="$2" -v lead="$lead" '
+		FNR == NR {
+			what = $0
+			sub(/^[^ ]* /, "", what)
+			if (what == name) { n = 0; on = 1; next }
+			if (what ~ /^probe /) { on = 0; next }
+			if (on) { at[++n] = $0 + 0; ev[n] = what }
+			next
+		}
+		FNR > 1 && $4 == 0 {
+			k = 0
+			for (i = 1; i <= n && at[i] <= $2 + lead + 1; i++)
+				k = i
+			if (k && ev[k] ~ re)
+				c++
+		}
+		END { print c + 0 }' "$TEST_TMP/marks" "$TEST_TMP/$1.csv"
+}
+
 # boot_pair NAME [GUEST OPTION...]: a guest with the standby, an empty
 # root port for the primary, and QMP on $QMP; fails the script if no READY.
 boot_pair() {
@@ -197,6 +226,9 @@ fo_path_counter_grows standby tx >"$TEST_TMP/c2" 2>&1
 check guest-standby-tx-grows $? "$(cat "$TEST_TMP/c2")"
 
 probe_stop probe 4
+n=$(lost_after probe '^(add|del orderly)$')
+[[ $n == 0 ]]
+check add-and-orderly-lose-nothing $? "$n datagrams lost after adds or orderly removals (see marks)"
 
 # 4. Cycles: every add and removal completes, fvmm does not grow, and
 # connectivity is lost only in the switch windows.
@@ -214,6 +246,12 @@ done
 [[ $ok -eq $CYCLES ]]
 check "cycles-$CYCLES" $? "stopped after $ok cycles: $(cat "$TEST_TMP/addc" "$TEST_TMP/evc"; tail -n 4 "$TEST_TMP/vm.out")"
 probe_stop cycles $((2 * CYCLES))
+# Make before break: adding a primary and releasing it in order lose
+# nothing (a frame that finds fo0 busy waits in its ring); only a surprise
+# removal may lose what was in flight to the vanished card.
+n=$(lost_after cycles '^(add|del orderly)$')
+[[ $n == 0 ]]
+check cycles-add-and-orderly-lose-nothing $? "$n datagrams lost after adds or orderly removals (see marks)"
 fd1=$(e2e_fd_count vm) rss1=$(e2e_rss_anon_kib vm)
 echo "fvmm: fds $fd0 -> $fd1, RssAnon $rss0 -> $rss1 KiB"
 (( fd1 <= fd0 ))
