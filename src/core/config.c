@@ -10,7 +10,7 @@
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS,
 	OPT_SERIAL, OPT_NETDEV, OPT_DEVICE, OPT_HELP, OPT_VERSION,
-	OPT_VERBOSE, OPT_QUIET, OPT_QMP, OPT_ROOT_PORTS,
+	OPT_VERBOSE, OPT_QUIET, OPT_QMP, OPT_ROOT_PORTS, OPT_VCPU_PIN,
 };
 
 static const struct option options[] = {
@@ -26,6 +26,7 @@ static const struct option options[] = {
 	{ "device",  required_argument, NULL, OPT_DEVICE },
 	{ "qmp",     required_argument, NULL, OPT_QMP },
 	{ "root-ports", required_argument, NULL, OPT_ROOT_PORTS },
+	{ "vcpu-pin", required_argument, NULL, OPT_VCPU_PIN },
 	{ "verbose", no_argument,       NULL, OPT_VERBOSE },
 	{ "quiet",   no_argument,       NULL, OPT_QUIET },
 	{ "help",    no_argument,       NULL, OPT_HELP },
@@ -50,6 +51,8 @@ void config_usage(FILE *out)
 "  --device DRIVER,...  a device, with QEMU's property names\n"
 "  --qmp unix:PATH      QMP control socket (QEMU's protocol)\n"
 "  --root-ports N       N hot-pluggable PCIe root ports rp1..rpN (0-%d)\n"
+"  --vcpu-pin CPU,...   run vCPU i on host CPU number i of the list only\n"
+"                       (one per vCPU; default: wherever the host likes)\n"
 "  --verbose / --quiet  more / fewer host messages on stderr\n"
 "  --help, --version\n"
 "\n"
@@ -98,6 +101,33 @@ static int parse_memory(const char *arg, struct vm_config *cfg)
 	}
 	cfg->mem_size = size;
 	return 0;
+}
+
+/* "0,2,3": one host CPU per vCPU, checked against --cpus at the end. */
+static int parse_vcpu_pin(const char *arg, struct vm_config *cfg)
+{
+	char buf[16];
+	const char *p = arg;
+	unsigned long cpu;
+	size_t len;
+
+	cfg->nr_vcpu_pin = 0;
+	do {
+		len = strcspn(p, ",");
+		if (cfg->nr_vcpu_pin == VM_MAX_CPUS || len >= sizeof(buf))
+			goto bad;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (parse_uint(buf, 0, CONFIG_MAX_HOST_CPU, &cpu))
+			goto bad;
+		cfg->vcpu_pin[cfg->nr_vcpu_pin++] = cpu;
+		p += len;
+	} while (*p++ == ',');
+	return 0;
+bad:
+	pr_err("--vcpu-pin: expected a list of up to %d host CPU numbers (0-%d), e.g. 0,1, got '%s'",
+	       VM_MAX_CPUS, CONFIG_MAX_HOST_CPU, arg);
+	return -EINVAL;
 }
 
 static int add_raw(const char **list, unsigned *nr, const char *opt,
@@ -156,6 +186,8 @@ static int config_option(int opt, const char *arg, struct vm_config *cfg)
 		}
 		cfg->nr_root_ports = n;
 		return 0;
+	case OPT_VCPU_PIN:
+		return parse_vcpu_pin(arg, cfg);
 	case OPT_VERBOSE:
 		log_level = log_level < LOG_DEBUG ? log_level + 1 : LOG_DEBUG;
 		return 0;
@@ -201,6 +233,12 @@ int config_parse(int argc, char **argv, struct vm_config *cfg)
 	}
 	if (optind < argc) {
 		pr_err("unexpected argument '%s' (try --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg->nr_vcpu_pin && cfg->nr_vcpu_pin != cfg->cpus) {
+		pr_err("--vcpu-pin: %u host CPU%s given for %u vCPU%s: give one per vCPU",
+		       cfg->nr_vcpu_pin, cfg->nr_vcpu_pin > 1 ? "s" : "",
+		       cfg->cpus, cfg->cpus > 1 ? "s" : "");
 		return -EINVAL;
 	}
 	if (!cfg->kernel) {

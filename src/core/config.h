@@ -10,6 +10,7 @@
 #define CONFIG_MIN_MEM		(16ULL << 20)
 /* Each port takes a bus-0 slot and a 4 KiB I/O window below 0xC000. */
 #define CONFIG_MAX_ROOT_PORTS	10
+#define CONFIG_MAX_HOST_CPU	1023	/* CPU_SETSIZE - 1 */
 
 enum config_result {
 	CONFIG_RUN = 0,		/* start the VM */

@@ -5,6 +5,8 @@
  * through struct vm, so this file knows nothing about devices.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,8 +287,22 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* --vcpu-pin: the thread runs on its host CPU from its first instruction. */
+static int vcpu_attr_pin(struct vcpu *v, pthread_attr_t *attr)
+{
+	const struct vm_config *cfg = &v->vm->cfg;
+	cpu_set_t cpus;
+
+	if (v->index >= cfg->nr_vcpu_pin)
+		return 0;
+	CPU_ZERO(&cpus);
+	CPU_SET(cfg->vcpu_pin[v->index], &cpus);
+	return -pthread_attr_setaffinity_np(attr, sizeof(cpus), &cpus);
+}
+
 int vcpu_start(struct vcpu *v)
 {
+	pthread_attr_t attr;
 	sigset_t set;
 	int ret;
 
@@ -294,9 +310,15 @@ int vcpu_start(struct vcpu *v)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	ret = -pthread_attr_init(&attr);
 	if (ret)
-		return -ret;
+		return ret;
+	ret = vcpu_attr_pin(v, &attr);
+	if (!ret)
+		ret = -pthread_create(&v->thread, &attr, vcpu_thread, v);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		return ret;
 	v->started = true;
 	return 0;
 }

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,32 @@ free_cpuid:
 	return ret;
 }
 
+/*
+ * --vcpu-pin names host CPUs; one fvmm may not use (cgroup cpuset,
+ * taskset) would only fail when the vCPU thread starts, after the VM was
+ * built: refuse it up front with the CPUs that are allowed.
+ */
+static int check_vcpu_pin(const struct vm_config *cfg)
+{
+	cpu_set_t allowed;
+
+	if (!cfg->nr_vcpu_pin)
+		return 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0) {
+		pr_err("--vcpu-pin: cannot read fvmm's CPU affinity: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	for (unsigned i = 0; i < cfg->nr_vcpu_pin; i++) {
+		if (!CPU_ISSET(cfg->vcpu_pin[i], &allowed)) {
+			pr_err("--vcpu-pin: host CPU %u (for vCPU %u) is not one fvmm may run on (%d allowed)",
+			       cfg->vcpu_pin[i], i, CPU_COUNT(&allowed));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	struct boot_info bi;
@@ -290,6 +317,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->mem.memfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
+	ret = check_vcpu_pin(cfg);
+	if (ret)
+		return ret;
 	if (pipe2(vm->exit_pipe, O_CLOEXEC) < 0)
 		return -errno;
 	ret = vcpu_signals_init();

@@ -26,6 +26,9 @@ struct vm_config {
 	const char *serial_path;
 	const char *qmp;		/* "unix:PATH" or NULL */
 	unsigned nr_root_ports;		/* --root-ports: rp1..rpN */
+	/* --vcpu-pin: host CPU of vCPU i, for i < nr_vcpu_pin (0: unpinned). */
+	unsigned vcpu_pin[VM_MAX_CPUS];
+	unsigned nr_vcpu_pin;
 	/* Raw "--netdev"/"--device" option strings, parsed by their owners. */
 	const char *netdev_opts[VM_MAX_OPTS];
 	unsigned nr_netdev_opts;

@@ -89,4 +89,42 @@ else
 	fail interactive-console "rc=$rc, output: $(tail -c 400 "$TEST_TMP/console.out" | tr '\n' '|')"
 fi
 
+# --vcpu-pin: vCPU i's thread may run on the list's i-th host CPU only
+# (given in reverse order here, so the mapping shows); the others are free.
+pinned() {
+	local in=$TEST_TMP/pin.in out=$TEST_TMP/pin.out pid i t
+	mkfifo "$in"
+	"$FVMM" --kernel "$GUEST" --cpus 2 --memory 128M \
+		--vcpu-pin "$LAST_CPU,$FIRST_CPU" \
+		<"$in" >"$out" 2>"$TEST_TMP/pin.err" &
+	pid=$!
+	on_exit "kill -KILL $pid"
+	exec 8>"$in"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'fvmm> ' "$out" && break
+		sleep 0.1
+	done
+	for t in /proc/"$pid"/task/*; do
+		echo "$(cat "$t/comm") $(sed -n 's/^Cpus_allowed_list:\s*//p' "$t/status")"
+	done >"$TEST_TMP/pin.threads"
+	printf 'poweroff\n' >&8
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$pid"
+	echo $? >"$TEST_TMP/pin.rc"
+	exec 8>&-
+}
+ALLOWED=$(sed -n 's/^Cpus_allowed_list:\s*//p' /proc/self/status)
+FIRST_CPU=${ALLOWED%%[-,]*}
+LAST_CPU=${ALLOWED##*[-,]}
+pinned
+threads=$(tr '\n' '|' <"$TEST_TMP/pin.threads")
+[[ $(cat "$TEST_TMP/pin.rc") -eq 0 ]] &&
+	grep -qx "vcpu0 $LAST_CPU" "$TEST_TMP/pin.threads" &&
+	grep -qx "vcpu1 $FIRST_CPU" "$TEST_TMP/pin.threads" &&
+	grep -qx "fvmm $ALLOWED" "$TEST_TMP/pin.threads"
+check vcpu-pin-threads $? "rc $(cat "$TEST_TMP/pin.rc"), threads: $threads (allowed $ALLOWED)"
+
 finish

@@ -27,6 +27,12 @@ head -c 4096 /dev/urandom >"$TEST_TMP/garbage"
 
 expect_error missing-kernel-option 'no kernel' "$FVMM"
 expect_error kernel-not-found "cannot open kernel" "$FVMM" --kernel /nonexistent/k
+expect_error vcpu-pin-count "give one per vCPU" "$FVMM" --kernel "$GUEST" \
+	--cpus 2 --vcpu-pin 0
+expect_error vcpu-pin-not-a-list "--vcpu-pin: expected a list" "$FVMM" \
+	--kernel "$GUEST" --vcpu-pin 0,x
+expect_error vcpu-pin-unavailable-cpu "host CPU 1023 .*not one fvmm may run on" \
+	"$FVMM" --kernel "$GUEST" --vcpu-pin 1023
 expect_error kernel-is-directory "not a regular file" "$FVMM" --kernel /tmp
 expect_error kernel-garbage "cannot load kernel" "$FVMM" --kernel "$TEST_TMP/garbage"
 expect_error kernel-empty "cannot load kernel" "$FVMM" --kernel "$TEST_TMP/empty"

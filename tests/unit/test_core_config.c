@@ -167,6 +167,57 @@ static void test_cpu_count_limits(void **state)
 			       "99999999999999999999999"), -EINVAL);
 }
 
+static void test_vcpu_pin(void **state)
+{
+	struct vm_config cfg;
+
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--cpus", "3",
+			       "--vcpu-pin", "2,0,1"), CONFIG_RUN);
+	assert_int_equal(cfg.nr_vcpu_pin, 3);
+	assert_int_equal(cfg.vcpu_pin[0], 2);
+	assert_int_equal(cfg.vcpu_pin[1], 0);
+	assert_int_equal(cfg.vcpu_pin[2], 1);
+	/* Order of --cpus and --vcpu-pin does not matter; the count does. */
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--vcpu-pin=1023",
+			       "--cpus", "1"), CONFIG_RUN);
+	assert_int_equal(cfg.vcpu_pin[0], 1023);
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--cpus", "2",
+			       "--vcpu-pin", "0"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--vcpu-pin", "0,1"),
+			 -EINVAL);
+	/* Not pinned unless asked. */
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--cpus", "2"), CONFIG_RUN);
+	assert_int_equal(cfg.nr_vcpu_pin, 0);
+	/* The last --vcpu-pin replaces, not extends, the list. */
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--vcpu-pin", "0,1",
+			       "--vcpu-pin", "3"), CONFIG_RUN);
+	assert_int_equal(cfg.nr_vcpu_pin, 1);
+	assert_int_equal(cfg.vcpu_pin[0], 3);
+	for (const char **bad = (const char *[]){ "", ",", "1,", ",1", "1,,2",
+			"x", "-1", "1024", "0x1", "1 2", "99999999999999999999",
+			NULL }; *bad; bad++)
+		assert_int_equal(PARSE(&cfg, "--kernel", "k", "--vcpu-pin", *bad),
+				 -EINVAL);
+}
+
+static void test_vcpu_pin_list_limit(void **state)
+{
+	char list[65 * 2 + 1];
+	struct vm_config cfg;
+
+	(void)state;
+	/* 65 entries: one more than the most vCPUs. */
+	for (int i = 0; i < 65; i++)
+		memcpy(list + 2 * i, "0,", 2);
+	list[65 * 2 - 1] = '\0';
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--cpus", "64",
+			       "--vcpu-pin", list), -EINVAL);
+	list[64 * 2 - 1] = '\0';
+	assert_int_equal(PARSE(&cfg, "--kernel", "k", "--cpus", "64",
+			       "--vcpu-pin", list), CONFIG_RUN);
+	assert_int_equal(cfg.nr_vcpu_pin, 64);
+}
+
 static void test_memory_limits(void **state)
 {
 	struct vm_config cfg;
@@ -326,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_last_value_wins),
 		cmocka_unit_test(test_verbose_quiet),
 		cmocka_unit_test(test_usage_mentions_options),
+		cmocka_unit_test(test_vcpu_pin),
+		cmocka_unit_test(test_vcpu_pin_list_limit),
 	};
 
 	return cmocka_run_group_tests_name("core_config", tests, NULL, NULL);
