@@ -59,26 +59,45 @@ else
 	fail triple-fault-dumps-registers "rc=$rc, stderr: $(head -c 300 "$TEST_TMP/triple-fault.err")"
 fi
 
-# The interactive console: wait for the prompt, type commands, power off.
-interactive() {
-	local in=$TEST_TMP/console.in out=$TEST_TMP/console.out pid i
+# console_start NAME FVMM-ARGS...: fvmm with its console on a fifo (fd 7),
+# up to its prompt (bounded); CONSOLE_PID is fvmm's own PID.
+console_start() {
+	local name=$1 in=$TEST_TMP/$1.in i
+	shift
 	mkfifo "$in"
-	timeout -k 2 30 "$FVMM" --kernel "$GUEST" --cpus 2 --memory 256M \
-		<"$in" >"$out" 2>"$TEST_TMP/console.err" &
-	pid=$!
-	on_exit "kill -TERM $pid"
+	"$FVMM" --kernel "$GUEST" "$@" <"$in" >"$TEST_TMP/$name.out" \
+		2>"$TEST_TMP/$name.err" &
+	CONSOLE_PID=$!
+	on_exit "kill -KILL $CONSOLE_PID"
 	exec 7>"$in"
 	for ((i = 0; i < 100; i++)); do
-		grep -q 'fvmm> ' "$out" && break
+		grep -q 'fvmm> ' "$TEST_TMP/$name.out" && break
 		sleep 0.1
 	done
+}
+
+# console_poweroff NAME: power the guest off (killed after 10 s); fvmm's
+# exit status in NAME.rc.
+console_poweroff() {
+	local i
+	printf 'poweroff\n' >&7
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$CONSOLE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$CONSOLE_PID" 2>/dev/null
+	wait "$CONSOLE_PID"
+	echo $? >"$TEST_TMP/$1.rc"
+	exec 7>&-
+}
+
+# The interactive console: wait for the prompt, type commands, power off.
+interactive() {
+	console_start console --cpus 2 --memory 256M
 	printf 'cpus\n' >&7; sleep 0.3
 	printf 'mem\n' >&7; sleep 0.3
 	printf 'bogus\n' >&7; sleep 0.3
-	printf 'poweroff\n' >&7
-	wait "$pid"
-	echo $? >"$TEST_TMP/console.rc"
-	exec 7>&-
+	console_poweroff console
 }
 interactive
 rc=$(cat "$TEST_TMP/console.rc")
@@ -92,29 +111,12 @@ fi
 # --vcpu-pin: vCPU i's thread may run on the list's i-th host CPU only
 # (given in reverse order here, so the mapping shows); the others are free.
 pinned() {
-	local in=$TEST_TMP/pin.in out=$TEST_TMP/pin.out pid i t
-	mkfifo "$in"
-	"$FVMM" --kernel "$GUEST" --cpus 2 --memory 128M \
-		--vcpu-pin "$LAST_CPU,$FIRST_CPU" \
-		<"$in" >"$out" 2>"$TEST_TMP/pin.err" &
-	pid=$!
-	on_exit "kill -KILL $pid"
-	exec 8>"$in"
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'fvmm> ' "$out" && break
-		sleep 0.1
-	done
-	for t in /proc/"$pid"/task/*; do
+	local t
+	console_start pin --cpus 2 --memory 128M --vcpu-pin "$LAST_CPU,$FIRST_CPU"
+	for t in /proc/"$CONSOLE_PID"/task/*; do
 		echo "$(cat "$t/comm") $(sed -n 's/^Cpus_allowed_list:\s*//p' "$t/status")"
 	done >"$TEST_TMP/pin.threads"
-	printf 'poweroff\n' >&8
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$pid"
-	echo $? >"$TEST_TMP/pin.rc"
-	exec 8>&-
+	console_poweroff pin
 }
 ALLOWED=$(sed -n 's/^Cpus_allowed_list:\s*//p' /proc/self/status)
 FIRST_CPU=${ALLOWED%%[-,]*}
