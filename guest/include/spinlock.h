@@ -17,6 +17,25 @@ static inline bool spin_trylock(struct spinlock *l)
 	return __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0;
 }
 
+/*
+ * Spin at most `cycles` TSC cycles, and stop early once *stop (if given)
+ * turns non-zero; false if the lock was not taken.  For callers whose
+ * lock holder may never run meanwhile (ring 0 over a ring-3 holder on the
+ * same CPU) or who must give way to someone else.
+ */
+static inline bool spin_lock_bounded(struct spinlock *l, u64 cycles,
+				     const volatile u32 *stop)
+{
+	u64 start = rdtsc();
+
+	while (!spin_trylock(l)) {
+		if (rdtsc() - start > cycles || (stop && READ_ONCE(*stop)))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 static inline void spin_lock(struct spinlock *l)
 {
 	while (!spin_trylock(l)) {

@@ -119,14 +119,8 @@ volatile bool console_deferred;
  */
 static bool defer_lock_bounded(void)
 {
-	u64 limit = DEFER_LOCK_US * tsc_khz() / 1000, start = rdtsc();
-
-	while (!spin_trylock(&defer_lock)) {
-		if (rdtsc() - start > limit)
-			return false;
-		cpu_relax();
-	}
-	return true;
+	return spin_lock_bounded(&defer_lock, DEFER_LOCK_US * tsc_khz() / 1000,
+				 NULL);
 }
 
 void console_defer(const char *fmt, const char *a, const char *b,

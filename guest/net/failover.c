@@ -81,15 +81,8 @@ static volatile u32 fo_r0_wants;
 /* Ring-3 safe: no cli, no printing.  give_way: stop when fo0 is wanted. */
 static bool lock_bounded(struct spinlock *l, bool give_way, u64 us)
 {
-	u64 limit = us * tsc_khz() / 1000, start = rdtsc();
-
-	while (!spin_trylock(l)) {
-		if (rdtsc() - start > limit ||
-		    (give_way && READ_ONCE(fo_waiters)))
-			return false;
-		cpu_relax();
-	}
-	return true;
+	return spin_lock_bounded(l, us * tsc_khz() / 1000,
+				 give_way ? &fo_waiters : NULL);
 }
 
 /*
