@@ -92,12 +92,13 @@ void netif_bound(struct netif *nif)
 
 int netif_rx(struct netif *nif, const u8 *frame, size_t len)
 {
-	if (nif->master && failover_rx(nif, frame, len))
+	/* One look at master: failover_rx may unpair a broken primary. */
+	if (!nif->master)
+		eth_input(nif, frame, len);
+	else if (failover_rx(nif, frame, len))
 		return -EBUSY;
 	nif->st.rx_packets++;
 	nif->st.rx_bytes += len;
-	if (!nif->master)
-		eth_input(nif, frame, len);
 	return 0;
 }
 
