@@ -18,10 +18,8 @@
 #define STANDBY		F(VIRTIO_NET_F_STANDBY)
 
 struct fixture {
-	struct vm vm;
-	struct pci_root_port *rp1, *rp2;
+	struct hg_machine m;
 	struct drv d;			/* the guest's driver for net1 */
-	int peers[4];
 };
 
 static struct fixture *f;
@@ -32,47 +30,30 @@ static void add_cold(const char *spec)
 	struct opts o;
 
 	assert_int_equal(opts_parse(&o, "test", spec), 0);
-	if (pci_hotplug_add(&f->vm, &o, false, err, sizeof(err)))
+	if (pci_hotplug_add(&f->m.vm, &o, false, err, sizeof(err)))
 		fail_msg("%s: %s", spec, err);
 }
 
 static int setup(void **state)
 {
-	struct root_port_params p;
 	struct virtio_net *n;
-	char id[16];
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	drv_vm_init(&f->vm);
-	assert_int_equal(pci_host_create(&f->vm), 0);
-	root_port_params_default(&p, "rp1");
-	assert_int_equal(root_port_new(&f->vm, &p, &f->rp1), 0);
-	root_port_params_default(&p, "rp2");
-	assert_int_equal(root_port_new(&f->vm, &p, &f->rp2), 0);
-	for (int i = 0; i < 4; i++) {
-		snprintf(id, sizeof(id), "nd%d", i);
-		f->peers[i] = hg_netdev(&f->vm, id);
-	}
+	hg_machine_init(&f->m, "nd");
 	/* The standby on bus 0, as at startup. */
 	add_cold("virtio-net-pci,id=net1,bus=pcie.0,netdev=nd0,failover=on,mac=52:54:00:aa:00:01");
-	n = virtio_net_find(&f->vm, "net1");
+	n = virtio_net_find(&f->m.vm, "net1");
 	assert_non_null(n);
-	f->d = (struct drv){ .vp = &n->vp, .gm = &f->vm.mem, .brk = 0x100000 };
-	hg_events_reset();
-	assert_int_equal(evloop_start(&f->vm.loop), 0);
+	f->d = (struct drv){ .vp = &n->vp, .gm = &f->m.vm.mem, .brk = 0x100000 };
+	hg_machine_start(&f->m);
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	evloop_stop(&f->vm.loop);
-	for (int i = 0; i < 4; i++)
-		close(f->peers[i]);
-	drv_vm_destroy(&f->vm);
-	pci_machine_destroy(&f->vm);
-	pci_hotplug_event_hook = NULL;
+	hg_machine_destroy(&f->m);
 	free(f);
 	return 0;
 }
@@ -86,7 +67,7 @@ static void negotiate(uint64_t features)
 static const char *pair_state(const char *standby)
 {
 	static char buf[32];
-	json_t *q = failover_query(&f->vm), *e;
+	json_t *q = failover_query(&f->m.vm), *e;
 	size_t i;
 
 	strcpy(buf, "none");
@@ -105,59 +86,59 @@ static void test_hidden_until_standby(void **state)
 {
 	char err[512];
 
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1,mac=52:54:00:aa:00:01",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1,mac=52:54:00:aa:00:01",
 				err), 0);
 	/* Accepted, but not built and not in the slot. */
-	assert_null(vm_find_device(&f->vm, "pri1"));
-	assert_false(root_port_occupied(f->rp1));
-	assert_string_equal(f->rp1->reserved, "pri1");
-	assert_false(hg_sltsta(f->rp1) & PCI_EXP_SLTSTA_PDS);
+	assert_null(vm_find_device(&f->m.vm, "pri1"));
+	assert_false(root_port_occupied(f->m.rp1));
+	assert_string_equal(f->m.rp1->reserved, "pri1");
+	assert_false(hg_sltsta(f->m.rp1) & PCI_EXP_SLTSTA_PDS);
 	assert_string_equal(pair_state("net1"), "hidden");
 	/* The guest's driver takes STANDBY: plugged, event emitted. */
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", "device-id", "net1", 1));
-	hg_sync(&f->vm);
-	assert_non_null(vm_find_device(&f->vm, "pri1"));
-	assert_true(root_port_occupied(f->rp1));
-	assert_true(hg_sltsta(f->rp1) & PCI_EXP_SLTSTA_PDS);
-	assert_true(hg_sltsta(f->rp1) & PCI_EXP_SLTSTA_DLLSC);
+	hg_sync(&f->m.vm);
+	assert_non_null(vm_find_device(&f->m.vm, "pri1"));
+	assert_true(root_port_occupied(f->m.rp1));
+	assert_true(hg_sltsta(f->m.rp1) & PCI_EXP_SLTSTA_PDS);
+	assert_true(hg_sltsta(f->m.rp1) & PCI_EXP_SLTSTA_DLLSC);
 	assert_string_equal(pair_state("net1"), "plugged");
-	assert_string_equal(f->rp1->reserved, "");
+	assert_string_equal(f->m.rp1->reserved, "");
 	/* Negotiating again (a driver reload): event again, nothing else. */
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", "device-id", "net1", 2));
-	hg_sync(&f->vm);
-	assert_true(root_port_occupied(f->rp1));
+	hg_sync(&f->m.vm);
+	assert_true(root_port_occupied(f->m.rp1));
 }
 
 static void test_guest_without_standby(void **state)
 {
 	char err[512];
 
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
 	negotiate(FEAT);
 	drv_w(&f->d, VIRTIO_PCI_COMMON_STATUS, 0, 1);	/* and a reset */
-	hg_sync(&f->vm);
-	hg_sync(&f->vm);
+	hg_sync(&f->m.vm);
+	hg_sync(&f->m.vm);
 	assert_int_equal(hg_count("FAILOVER_NEGOTIATED", NULL, NULL), 0);
-	assert_null(vm_find_device(&f->vm, "pri1"));
-	assert_false(root_port_occupied(f->rp1));
+	assert_null(vm_find_device(&f->m.vm, "pri1"));
+	assert_false(root_port_occupied(f->m.rp1));
 }
 
 static void test_renegotiation_without_standby(void **state)
 {
 	char err[512];
 
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", NULL, NULL, 1));
-	hg_sync(&f->vm);
+	hg_sync(&f->m.vm);
 	/* Reset and renegotiate without STANDBY: the primary stays. */
 	negotiate(FEAT);
-	hg_sync(&f->vm);
-	assert_non_null(vm_find_device(&f->vm, "pri1"));
+	hg_sync(&f->m.vm);
+	assert_non_null(vm_find_device(&f->m.vm, "pri1"));
 	assert_int_equal(hg_count("DEVICE_DELETED", NULL, NULL), 0);
 	assert_string_equal(pair_state("net1"), "plugged");
 }
@@ -168,10 +149,10 @@ static void test_added_after_negotiation(void **state)
 
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", "device-id", "net1", 1));
-	assert_int_equal(hg_add(&f->vm, "virtio-net-pci,id=pri1,bus=rp2,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "virtio-net-pci,id=pri1,bus=rp2,netdev=nd1,failover_pair_id=net1",
 				err), 0);
-	assert_non_null(vm_find_device(&f->vm, "pri1"));
-	assert_true(root_port_occupied(f->rp2));
+	assert_non_null(vm_find_device(&f->m.vm, "pri1"));
+	assert_true(root_port_occupied(f->m.rp2));
 	assert_string_equal(pair_state("net1"), "plugged");
 }
 
@@ -179,37 +160,37 @@ static void test_refusals(void **state)
 {
 	char err[512];
 
-	assert_int_equal(hg_add(&f->vm, "e1000,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), -EINVAL);
 	assert_string_equal(err, "Device with failover_pair_id needs to have id");
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=pcie.0,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=pcie.0,netdev=nd1,failover_pair_id=net1",
 				err), -EINVAL);
 	assert_string_equal(err, "Bus 'pcie.0' does not support hotplugging");
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,netdev=nd1,failover_pair_id=net1",
 				err), -EINVAL);
 	assert_string_equal(err, "Bus 'pcie.0' does not support hotplugging");
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=nope",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=nope",
 				err), -EINVAL);
 	assert_string_equal(err, "failover_pair_id 'nope' does not name a virtio-net-pci device with failover=on");
-	assert_int_equal(hg_add(&f->vm, "virtio-net-pci,id=plain,bus=rp2,netdev=nd2",
+	assert_int_equal(hg_add(&f->m.vm, "virtio-net-pci,id=plain,bus=rp2,netdev=nd2",
 				err), 0);
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=plain",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=plain",
 				err), -EINVAL);
 	assert_string_equal(err, "failover_pair_id 'plain' does not name a virtio-net-pci device with failover=on");
 	/* One primary per standby. */
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri2,bus=rp1,netdev=nd3,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri2,bus=rp1,netdev=nd3,failover_pair_id=net1",
 				err), -EINVAL);
 	assert_string_equal(err, "Cannot attach more than one primary device to 'net1': 'pri1' and 'pri2'");
 	/* A hidden primary holds its id, netdev and slot. */
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp2,netdev=nd3", err),
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp2,netdev=nd3", err),
 			 -EINVAL);
 	assert_string_equal(err, "Duplicate device ID 'pri1'");
-	assert_int_equal(hg_add(&f->vm, "e1000,id=x,bus=rp1,netdev=nd1", err),
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=x,bus=rp1,netdev=nd1", err),
 			 -EINVAL);
 	assert_string_equal(err, "Property 'e1000.netdev' can't take value 'nd1', it's in use");
-	assert_int_equal(hg_add(&f->vm, "e1000,id=x,bus=rp1,netdev=nd3", err),
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=x,bus=rp1,netdev=nd3", err),
 			 -EBUSY);
 	assert_string_equal(err, "PCI: slot 0 function 0 not available for e1000, reserved for failover primary 'pri1'");
 }
@@ -218,9 +199,9 @@ static void test_primary_slot_taken(void **state)
 {
 	char err[512];
 
-	assert_int_equal(hg_add(&f->vm, "e1000,id=x,bus=rp1,netdev=nd3", err),
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=x,bus=rp1,netdev=nd3", err),
 			 0);
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), -EBUSY);
 	assert_string_equal(err, "PCI: slot 0 function 0 not available for e1000, in use by e1000,id=\"x\"");
 	assert_string_equal(pair_state("net1"), "none");
@@ -232,21 +213,21 @@ static void test_del_hidden_primary(void **state)
 {
 	char err[512];
 
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
-	assert_int_equal(hg_del(&f->vm, "pri1", PCI_UNPLUG_ORDERLY, err), 0);
+	assert_int_equal(hg_del(&f->m.vm, "pri1", PCI_UNPLUG_ORDERLY, err), 0);
 	assert_true(hg_wait("DEVICE_DELETED", "device", "pri1", 1));
 	assert_string_equal(pair_state("net1"), "none");
-	assert_string_equal(f->rp1->reserved, "");
+	assert_string_equal(f->m.rp1->reserved, "");
 	/* The standby negotiates later: nothing to plug. */
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", NULL, NULL, 1));
-	hg_sync(&f->vm);
-	assert_false(root_port_occupied(f->rp1));
+	hg_sync(&f->m.vm);
+	assert_false(root_port_occupied(f->m.rp1));
 	/* And the id, netdev and slot are free again. */
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
-	assert_true(root_port_occupied(f->rp1));	/* negotiated: at once */
+	assert_true(root_port_occupied(f->m.rp1));	/* negotiated: at once */
 }
 
 /* The frames fvmm sent on the standby's backend (nd0) since the last
@@ -259,7 +240,7 @@ static int standby_frames(bool *rarp)
 	int count = 0;
 
 	*rarp = false;
-	while ((n = recv(f->peers[0], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+	while ((n = recv(f->m.peers[0], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		const uint8_t *eth = buf + 12;	/* behind the vnet header */
 
 		count++;
@@ -275,20 +256,20 @@ static void test_del_plugged_primary(void **state)
 	char err[512];
 	bool rarp;
 
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", NULL, NULL, 1));
-	hg_sync(&f->vm);
+	hg_sync(&f->m.vm);
 	standby_frames(&rarp);
-	assert_int_equal(hg_del(&f->vm, "pri1", PCI_UNPLUG_SURPRISE, err), 0);
+	assert_int_equal(hg_del(&f->m.vm, "pri1", PCI_UNPLUG_SURPRISE, err), 0);
 	/* fvmm moved the network to the standby before the card vanished. */
 	assert_int_equal(standby_frames(&rarp), 1);
 	assert_true(rarp);
 	assert_true(hg_wait("DEVICE_DELETED", "device", "pri1", 1));
 	assert_string_equal(pair_state("net1"), "none");
 	/* A new primary may pair with the standby. */
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri2,bus=rp2,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri2,bus=rp2,netdev=nd1,failover_pair_id=net1",
 				err), 0);
 	assert_string_equal(pair_state("net1"), "plugged");
 }
@@ -299,18 +280,18 @@ static void test_standby_deleted(void **state)
 	char err[512];
 
 	/* A hot-plugged standby on rp2, a hidden primary on rp1. */
-	assert_int_equal(hg_add(&f->vm, "virtio-net-pci,id=sb,bus=rp2,netdev=nd2,failover=on",
+	assert_int_equal(hg_add(&f->m.vm, "virtio-net-pci,id=sb,bus=rp2,netdev=nd2,failover=on",
 				err), 0);
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=sb",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=sb",
 				err), 0);
-	n = virtio_net_find(&f->vm, "sb");
+	n = virtio_net_find(&f->m.vm, "sb");
 	assert_non_null(n);
-	assert_int_equal(hg_del(&f->vm, "sb", PCI_UNPLUG_SURPRISE, err), 0);
+	assert_int_equal(hg_del(&f->m.vm, "sb", PCI_UNPLUG_SURPRISE, err), 0);
 	assert_true(hg_wait("DEVICE_DELETED", "device", "sb", 1));
 	/* The hidden primary went with it. */
 	assert_true(hg_wait("DEVICE_DELETED", "device", "pri1", 1));
 	assert_string_equal(pair_state("sb"), "none");
-	assert_string_equal(f->rp1->reserved, "");
+	assert_string_equal(f->m.rp1->reserved, "");
 }
 
 /* ---- migration's hooks ---- */
@@ -319,7 +300,7 @@ static void mig_unplug(void *arg)
 {
 	char err[256];
 
-	*(int *)arg = failover_unplug_primary(&f->vm, "net1",
+	*(int *)arg = failover_unplug_primary(&f->m.vm, "net1",
 					      PCI_UNPLUG_ORDERLY, true, err,
 					      sizeof(err));
 }
@@ -328,7 +309,7 @@ static void mig_replug(void *arg)
 {
 	char err[256];
 
-	*(int *)arg = failover_replug_primary(&f->vm, "net1", err,
+	*(int *)arg = failover_replug_primary(&f->m.vm, "net1", err,
 					      sizeof(err));
 }
 
@@ -337,29 +318,29 @@ static void test_migration_unplug_replug(void **state)
 	char err[512];
 	int ret = -1;
 
-	assert_int_equal(hg_add(&f->vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
+	assert_int_equal(hg_add(&f->m.vm, "e1000,id=pri1,bus=rp1,netdev=nd1,failover_pair_id=net1",
 				err), 0);
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", NULL, NULL, 1));
-	hg_sync(&f->vm);
-	hg_power(f->rp1, true);
-	hg_isr(f->rp1);
-	hg_on_loop(&f->vm, mig_unplug, &ret);
+	hg_sync(&f->m.vm);
+	hg_power(f->m.rp1, true);
+	hg_isr(f->m.rp1);
+	hg_on_loop(&f->m.vm, mig_unplug, &ret);
 	assert_int_equal(ret, 0);
-	hg_power(f->rp1, false);	/* the guest lets go */
+	hg_power(f->m.rp1, false);	/* the guest lets go */
 	assert_true(hg_wait("DEVICE_DELETED", "device", "pri1", 1));
-	hg_sync(&f->vm);
+	hg_sync(&f->m.vm);
 	/* Held hidden: renegotiation does not bring it back. */
 	assert_string_equal(pair_state("net1"), "hidden");
-	assert_string_equal(f->rp1->reserved, "pri1");
+	assert_string_equal(f->m.rp1->reserved, "pri1");
 	negotiate(FEAT | STANDBY);
 	assert_true(hg_wait("FAILOVER_NEGOTIATED", NULL, NULL, 2));
-	hg_sync(&f->vm);
-	assert_false(root_port_occupied(f->rp1));
+	hg_sync(&f->m.vm);
+	assert_false(root_port_occupied(f->m.rp1));
 	/* Migration failed: put it back. */
-	hg_on_loop(&f->vm, mig_replug, &ret);
+	hg_on_loop(&f->m.vm, mig_replug, &ret);
 	assert_int_equal(ret, 0);
-	assert_true(root_port_occupied(f->rp1));
+	assert_true(root_port_occupied(f->m.rp1));
 	assert_string_equal(pair_state("net1"), "plugged");
 }
 
@@ -371,7 +352,7 @@ static void test_startup_order(void **state)
 	int peers[3];
 
 	/* A fresh machine from --device strings, primary listed first. */
-	evloop_stop(&f->vm.loop);
+	evloop_stop(&f->m.vm.loop);
 	vm = calloc(1, sizeof(*vm));
 	assert_non_null(vm);
 	drv_vm_init(vm);
@@ -403,7 +384,7 @@ static void test_startup_order(void **state)
 	free(vm);
 	for (int i = 0; i < 3; i++)
 		close(peers[i]);
-	assert_int_equal(evloop_start(&f->vm.loop), 0);
+	assert_int_equal(evloop_start(&f->m.vm.loop), 0);
 }
 
 static void test_startup_refusals(void **state)
@@ -415,7 +396,7 @@ static void test_startup_refusals(void **state)
 	};
 	int peers[2];
 
-	evloop_stop(&f->vm.loop);
+	evloop_stop(&f->m.vm.loop);
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct vm *vm = calloc(1, sizeof(*vm));
 
@@ -436,7 +417,7 @@ static void test_startup_refusals(void **state)
 		close(peers[0]);
 		close(peers[1]);
 	}
-	assert_int_equal(evloop_start(&f->vm.loop), 0);
+	assert_int_equal(evloop_start(&f->m.vm.loop), 0);
 }
 
 int main(void)

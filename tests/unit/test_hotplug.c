@@ -14,45 +14,21 @@
 #include "dev/e1000.h"
 #include "virtio/virtio_net.h"
 
-struct fixture {
-	struct vm vm;
-	struct pci_root_port *rp1, *rp2;
-	int peers[4];
-};
-
-static struct fixture *f;
+static struct hg_machine *f;
 
 static int setup(void **state)
 {
-	struct root_port_params p;
-	char id[16];
-
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	drv_vm_init(&f->vm);
-	assert_int_equal(pci_host_create(&f->vm), 0);
-	root_port_params_default(&p, "rp1");
-	assert_int_equal(root_port_new(&f->vm, &p, &f->rp1), 0);
-	root_port_params_default(&p, "rp2");
-	assert_int_equal(root_port_new(&f->vm, &p, &f->rp2), 0);
-	for (int i = 0; i < 4; i++) {
-		snprintf(id, sizeof(id), "nd%d", i);
-		f->peers[i] = hg_netdev(&f->vm, id);
-	}
-	hg_events_reset();
-	assert_int_equal(evloop_start(&f->vm.loop), 0);
+	hg_machine_init(f, "nd");
+	hg_machine_start(f);
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	evloop_stop(&f->vm.loop);
-	for (int i = 0; i < 4; i++)
-		close(f->peers[i]);
-	drv_vm_destroy(&f->vm);
-	pci_machine_destroy(&f->vm);
-	pci_hotplug_event_hook = NULL;
+	hg_machine_destroy(f);
 	free(f);
 	return 0;
 }

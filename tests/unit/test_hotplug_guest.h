@@ -281,4 +281,52 @@ static inline int hg_netdev(struct vm *vm, const char *id)
 	return sv[1];
 }
 
+/* ---- the machine the hotplug tests plug into ---- */
+
+#define HG_NETDEVS	4
+
+/*
+ * A VM with the host bridge, root ports rp1 and rp2 and packet-socket
+ * netdevs PREFIX0..PREFIX3; the test keeps the peers' ends.
+ */
+struct hg_machine {
+	struct vm vm;
+	struct pci_root_port *rp1, *rp2;
+	int peers[HG_NETDEVS];
+};
+
+static inline void hg_machine_init(struct hg_machine *m, const char *prefix)
+{
+	struct root_port_params p;
+	char id[16];
+
+	drv_vm_init(&m->vm);
+	assert_int_equal(pci_host_create(&m->vm), 0);
+	root_port_params_default(&p, "rp1");
+	assert_int_equal(root_port_new(&m->vm, &p, &m->rp1), 0);
+	root_port_params_default(&p, "rp2");
+	assert_int_equal(root_port_new(&m->vm, &p, &m->rp2), 0);
+	for (int i = 0; i < HG_NETDEVS; i++) {
+		snprintf(id, sizeof(id), "%s%d", prefix, i);
+		m->peers[i] = hg_netdev(&m->vm, id);
+	}
+}
+
+/* Events recorded from here on; the event loop runs. */
+static inline void hg_machine_start(struct hg_machine *m)
+{
+	hg_events_reset();
+	assert_int_equal(evloop_start(&m->vm.loop), 0);
+}
+
+static inline void hg_machine_destroy(struct hg_machine *m)
+{
+	evloop_stop(&m->vm.loop);
+	for (int i = 0; i < HG_NETDEVS; i++)
+		close(m->peers[i]);
+	drv_vm_destroy(&m->vm);
+	pci_machine_destroy(&m->vm);
+	pci_hotplug_event_hook = NULL;
+}
+
 #endif

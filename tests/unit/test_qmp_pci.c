@@ -12,11 +12,9 @@
 #include "control/qmp_proto.h"
 
 struct fixture {
-	struct vm vm;
-	struct pci_root_port *rp1, *rp2;
+	struct hg_machine m;
 	struct qmp_session s;
 	json_t *out;
-	int peers[3];
 };
 
 static struct fixture *f;
@@ -51,7 +49,7 @@ static json_t *qmp(const char *text)
 {
 	struct feed fd = { text };
 
-	hg_on_loop(&f->vm, feed_cb, &fd);
+	hg_on_loop(&f->m.vm, feed_cb, &fd);
 	return json_array_get(f->out, json_array_size(f->out) - 1);
 }
 
@@ -74,25 +72,14 @@ static void assert_ok(json_t *r)
 
 static int setup(void **state)
 {
-	struct root_port_params p;
-
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	drv_vm_init(&f->vm);
-	assert_int_equal(pci_host_create(&f->vm), 0);
-	root_port_params_default(&p, "rp1");
-	assert_int_equal(root_port_new(&f->vm, &p, &f->rp1), 0);
-	root_port_params_default(&p, "rp2");
-	assert_int_equal(root_port_new(&f->vm, &p, &f->rp2), 0);
-	f->peers[0] = hg_netdev(&f->vm, "hs0");
-	f->peers[1] = hg_netdev(&f->vm, "hs1");
-	f->peers[2] = hg_netdev(&f->vm, "hs2");
+	hg_machine_init(&f->m, "hs");
 	assert_int_equal(qmp_pci_register_commands(), 0);
 	f->out = json_array();
-	qmp_session_init(&f->s, &f->vm, emit, f);
+	qmp_session_init(&f->s, &f->m.vm, emit, f);
 	f->s.get_state = running;
-	hg_events_reset();
-	assert_int_equal(evloop_start(&f->vm.loop), 0);
+	hg_machine_start(&f->m);
 	assert_ok(qmp("{\"execute\": \"qmp_capabilities\"}"));
 	*state = f;
 	return 0;
@@ -100,14 +87,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	evloop_stop(&f->vm.loop);
+	/* The loop stops before the session it feeds goes. */
+	evloop_stop(&f->m.vm.loop);
 	qmp_session_free(&f->s);
 	json_decref(f->out);
-	for (int i = 0; i < 3; i++)
-		close(f->peers[i]);
-	drv_vm_destroy(&f->vm);
-	pci_machine_destroy(&f->vm);
-	pci_hotplug_event_hook = NULL;
+	hg_machine_destroy(&f->m);
 	free(f);
 	return 0;
 }
@@ -119,7 +103,7 @@ static void test_device_add(void **state)
 	assert_ok(qmp("{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"e1000\", \"id\": \"pri0\", \"bus\": \"rp1\", \"netdev\": \"hs0\", \"mac\": \"52:54:00:11:11:11\", \"addr\": 0, \"rombar\": 0, \"romfile\": \"\"}, \"id\": 7}"));
 	assert_int_equal(json_integer_value(json_object_get(
 		json_array_get(f->out, json_array_size(f->out) - 1), "id")), 7);
-	assert_non_null(vm_find_device(&f->vm, "pri0"));
+	assert_non_null(vm_find_device(&f->m.vm, "pri0"));
 	/* failover as a JSON bool or as QEMU's "on". */
 	assert_ok(qmp("{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"virtio-net-pci\", \"id\": \"sb\", \"bus\": \"rp2\", \"netdev\": \"hs1\", \"failover\": true}}"));
 	assert_ok(qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"sb\", \"mode\": \"surprise\"}}"));
@@ -154,7 +138,7 @@ static void test_device_add_errors(void **state)
 		   "Device with failover_pair_id needs to have id");
 	/* The connection stays usable after all of that. */
 	assert_ok(qmp("{\"execute\": \"query-pci\"}"));
-	assert_null(vm_find_device(&f->vm, "x"));
+	assert_null(vm_find_device(&f->m.vm, "x"));
 }
 
 /* ---- device_del ---- */
@@ -162,12 +146,12 @@ static void test_device_add_errors(void **state)
 static void test_device_del(void **state)
 {
 	assert_ok(qmp("{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"e1000\", \"id\": \"pri0\", \"bus\": \"rp1\", \"netdev\": \"hs0\"}}"));
-	hg_power(f->rp1, true);
+	hg_power(f->m.rp1, true);
 	assert_ok(qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"pri0\"}}"));
 	assert_err(qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"pri0\"}}"),
 		   "GenericError",
 		   "Device pri0 is already in the process of unplug");
-	hg_power(f->rp1, false);
+	hg_power(f->m.rp1, false);
 	assert_true(hg_wait("DEVICE_DELETED", "device", "pri0", 1));
 	assert_err(qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"pri0\"}}"),
 		   "DeviceNotFound", "Device 'pri0' not found");
