@@ -123,7 +123,11 @@ int state_load(const struct state_desc *d, void *obj, struct sreader *in,
 		if (f->since_version > version)
 			continue;
 		for (uint32_t k = 0; k < f->count; k++, p += f->elem_size) {
-			sread_le(in, &v, f->elem_size);	/* length checked */
+			/* Cannot fail after the payload check; kept honest
+			 * should a field table and payload_len() disagree. */
+			if (sread_le(in, &v, f->elem_size))
+				LOAD_FAIL("%s: payload ends inside field %u",
+					  d->name, i);
 			le_write(p, f->elem_size, v);
 		}
 	}
