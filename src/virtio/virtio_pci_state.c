@@ -101,7 +101,13 @@ static int vp_check_state(struct virtio_pci *vp, const struct vp_state *s,
 
 	if (s->status & ~VIRTIO_STAT_KNOWN)
 		LOAD_ERR("%s: bad device status 0x%x", vp->name, s->status);
-	if ((s->features | s->driver_features) & ~offered)
+	/*
+	 * Only the accepted set must be offered here.  driver_features is
+	 * what the guest last wrote, offered or not (FEATURES_OK refuses
+	 * the set later); refusing it would make any VM whose driver wrote
+	 * an unknown bit unmigratable.
+	 */
+	if (s->features & ~offered)
 		LOAD_ERR("%s: features 0x%llx not offered here (0x%llx)",
 			 vp->name, (unsigned long long)s->features,
 			 (unsigned long long)offered);

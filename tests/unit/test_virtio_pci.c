@@ -581,6 +581,34 @@ static void test_state_rejects(void **state)
 	sbuf_free(&sb);
 }
 
+/*
+ * A guest may write bits it was never offered before FEATURES_OK; that VM
+ * must still migrate, and the destination must still refuse FEATURES_OK.
+ */
+static void test_state_unoffered_driver_write(void **state)
+{
+	struct dummy *t = *state;
+	struct drv *d = &t->d;
+	uint64_t wrote = VIRTIO_BIT(VIRTIO_FEAT_VERSION_1) | 1ULL << 40;
+	struct sbuf sb = { 0 };
+	struct sreader r;
+	char err[200] = "";
+
+	drv_w(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_ACKNOWLEDGE |
+	      VIRTIO_STAT_DRIVER, 1);
+	drv_write_features(d, wrote);
+	assert_int_equal(virtio_pci_save(&t->vp, &sb), 0);
+	virtio_pci_reset(&t->vp);
+	r = (struct sreader){ .p = sb.data, .len = sb.len };
+	if (virtio_pci_load(&t->vp, &r, err, sizeof(err)))
+		fail_msg("load refused: %s", err);
+	drv_w(d, VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	assert_int_equal(drv_r(d, VIRTIO_PCI_COMMON_GF, 4), wrote >> 32);
+	drv_w(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_FEATURES_OK, 1);
+	assert_false(drv_status(d) & VIRTIO_STAT_FEATURES_OK);
+	sbuf_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +626,7 @@ int main(void)
 		T(test_device_config_and_pci_cfg_window),
 		T(test_state_roundtrip),
 		T(test_state_rejects),
+		T(test_state_unoffered_driver_write),
 #undef T
 	};
 
