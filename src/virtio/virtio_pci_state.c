@@ -123,7 +123,9 @@ static int vp_check_state(struct virtio_pci *vp, const struct vp_state *s,
 					 q, vp->nr_queues);
 			continue;
 		}
-		if (s->q_size[q] > vp->queues[q].max_size)
+		/* Until enabled the size is the guest's scratch value, checked
+		 * at enable here as on the source. */
+		if (s->q_ready[q] && s->q_size[q] > vp->queues[q].max_size)
 			LOAD_ERR("%s: queue %u size %u above %u", vp->name, q,
 				 s->q_size[q], vp->queues[q].max_size);
 		if (virtio_pci_vector(vp, s->q_vector[q]) != s->q_vector[q])

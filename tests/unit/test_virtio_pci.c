@@ -582,8 +582,9 @@ static void test_state_rejects(void **state)
 }
 
 /*
- * A guest may write bits it was never offered before FEATURES_OK; that VM
- * must still migrate, and the destination must still refuse FEATURES_OK.
+ * A guest may write bits it was never offered before FEATURES_OK, or any
+ * size to a queue it has not enabled; that VM must still migrate, and the
+ * destination must still refuse the bits and the size when they are used.
  */
 static void test_state_unoffered_driver_write(void **state)
 {
@@ -597,6 +598,9 @@ static void test_state_unoffered_driver_write(void **state)
 	drv_w(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_ACKNOWLEDGE |
 	      VIRTIO_STAT_DRIVER, 1);
 	drv_write_features(d, wrote);
+	/* Likewise a size no queue may have, in a queue never enabled. */
+	drv_w(d, VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	drv_w(d, VIRTIO_PCI_COMMON_Q_SIZE, 1000, 2);
 	assert_int_equal(virtio_pci_save(&t->vp, &sb), 0);
 	virtio_pci_reset(&t->vp);
 	r = (struct sreader){ .p = sb.data, .len = sb.len };
@@ -606,6 +610,10 @@ static void test_state_unoffered_driver_write(void **state)
 	assert_int_equal(drv_r(d, VIRTIO_PCI_COMMON_GF, 4), wrote >> 32);
 	drv_w(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_FEATURES_OK, 1);
 	assert_false(drv_status(d) & VIRTIO_STAT_FEATURES_OK);
+	drv_w(d, VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	assert_int_equal(drv_r(d, VIRTIO_PCI_COMMON_Q_SIZE, 2), 1000);
+	drv_w(d, VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	assert_true(drv_status(d) & VIRTIO_STAT_NEEDS_RESET);
 	sbuf_free(&sb);
 }
 
