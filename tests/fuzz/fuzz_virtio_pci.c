@@ -28,11 +28,12 @@
  * rings that registers point into have fuzzer-chosen contents.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "fuzz_device_state.h"
 
 #include "core/evloop.h"
 #include "core/state.h"
@@ -105,32 +106,10 @@ static void check_invariants(void)
 	}
 }
 
-static void save(struct sbuf *b)
-{
-	memset(b, 0, sizeof(*b));
-	if (n->dev.ops->save(&n->dev, b))
-		abort();	/* saving never fails short of memory */
-}
-
-/* A paused device loads what it saved and saves the same bytes again. */
 static void round_trip(void)
 {
-	struct sbuf a, b;
-	struct sreader r;
-	char err[256] = "";
-
 	n->dev.ops->pause(&n->dev);
-	save(&a);
-	r = (struct sreader){ .p = a.data, .len = a.len };
-	if (n->dev.ops->load(&n->dev, &r, err, sizeof(err)) || r.off != a.len) {
-		fprintf(stderr, "reloading its own state failed: %s\n", err);
-		abort();
-	}
-	save(&b);
-	if (a.len != b.len || memcmp(a.data, b.data, a.len))
-		abort();
-	sbuf_free(&a);
-	sbuf_free(&b);
+	fuzz_reload_own_state(&n->dev);
 	n->dev.ops->resume(&n->dev);
 }
 

@@ -4,7 +4,8 @@
  * over virtq.c): the guest RAM image, the negotiated features, the queue
  * sizes and the frames arriving from the backend all come from the input.
  * Transmit, receive (incl. mergeable spills and parked frames), control
- * commands, link and announce run on it; nothing may crash or leak.
+ * commands, link and announce run on it; nothing may crash or leak, and
+ * the device's record then loads as is and saves the same bytes again.
  *
  * Input: 4 header bytes (features, queue sizes, frame count, flags), then
  * up to 3 frame lengths (2 bytes each), then the RAM image.  Rings sit at
@@ -17,6 +18,8 @@
 #include <unistd.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_pci.h>
+
+#include "fuzz_device_state.h"
 
 #include "core/evloop.h"
 #include "core/util.h"
@@ -153,6 +156,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (data[3] & 4)
 			virtio_net_announce(&vm, "net0", data[0] & 1);
 	}
+	n->dev.ops->pause(&n->dev);
+	fuzz_reload_own_state(&n->dev);
+	n->dev.ops->resume(&n->dev);
 	virtio_net_set_link(&vm, "net0", true);
 	drain(peer);
 	drain(n->nd->fd);
