@@ -21,6 +21,7 @@
 
 #define VIRTIO_PCI_CAP_LEN_STD	16
 #define VIRTIO_PCI_CAP_LEN_EXT	20	/* notify and pci-cfg caps */
+#define VIRTIO_PCI_CFG_DATA_OFF	16	/* pci-cfg cap: its data field */
 #define VIRTIO_PCI_ISR_QUEUE	1
 
 static struct virtio_pci_queue *vp_queue(struct virtio_pci *vp, unsigned q)
@@ -575,42 +576,44 @@ static void vp_bar_moved(struct pci_dev *pd, int bar, bool mapped,
 	}
 }
 
-/* VIRTIO_PCI_CAP_PCI_CFG: a window into the BARs through config space. */
-static bool vp_cfg_window(struct virtio_pci *vp, uint64_t *off,
-			  unsigned *len)
+/*
+ * VIRTIO_PCI_CAP_PCI_CFG: a window into the BARs through config space.  True
+ * when the access at off touches the window's data field and the cap names
+ * a valid place in the BAR (boff, len).
+ */
+static bool vp_cfg_window(struct virtio_pci *vp, unsigned off, unsigned size,
+			  uint64_t *boff, unsigned *len)
 {
 	struct pci_dev *pd = &vp->pci;
-	unsigned c = vp->cfg_cap;
+	unsigned c = vp->cfg_cap, data = c + VIRTIO_PCI_CFG_DATA_OFF;
 	uint8_t bar = pd->cfg[c + VIRTIO_PCI_CAP_BAR];
 
-	*off = pci_get_reg(pd, c + VIRTIO_PCI_CAP_OFFSET, 4);
+	if (off + size <= data || off >= data + 4)
+		return false;
+	*boff = pci_get_reg(pd, c + VIRTIO_PCI_CAP_OFFSET, 4);
 	*len = pci_get_reg(pd, c + VIRTIO_PCI_CAP_LENGTH, 4);
 	return bar == VIRTIO_PCI_BAR && (*len == 1 || *len == 2 || *len == 4) &&
-	       IS_ALIGNED(*off, *len) && *off + *len <= VIRTIO_PCI_BAR_SIZE;
+	       IS_ALIGNED(*boff, *len) && *boff + *len <= VIRTIO_PCI_BAR_SIZE;
 }
 
 static void vp_config_read(struct pci_dev *pd, unsigned off, unsigned size)
 {
 	struct virtio_pci *vp = pd->opaque;
-	unsigned data = vp->cfg_cap + 16;
+	unsigned data = vp->cfg_cap + VIRTIO_PCI_CFG_DATA_OFF, len;
 	uint64_t boff;
-	unsigned len;
 
-	if (off + size <= data || off >= data + 4 || !vp_cfg_window(vp, &boff, &len))
-		return;
-	le_write(&pd->cfg[data], 4, virtio_pci_bar_read(vp, boff, len));
+	if (vp_cfg_window(vp, off, size, &boff, &len))
+		le_write(&pd->cfg[data], 4, virtio_pci_bar_read(vp, boff, len));
 }
 
 static void vp_config_write(struct pci_dev *pd, unsigned off, unsigned size)
 {
 	struct virtio_pci *vp = pd->opaque;
-	unsigned data = vp->cfg_cap + 16;
+	unsigned data = vp->cfg_cap + VIRTIO_PCI_CFG_DATA_OFF, len;
 	uint64_t boff;
-	unsigned len;
 
-	if (off + size <= data || off >= data + 4 || !vp_cfg_window(vp, &boff, &len))
-		return;
-	virtio_pci_bar_write(vp, boff, pci_get_reg(pd, data, len), len);
+	if (vp_cfg_window(vp, off, size, &boff, &len))
+		virtio_pci_bar_write(vp, boff, pci_get_reg(pd, data, len), len);
 }
 
 static const struct pci_dev_ops vp_pci_ops = {
@@ -670,7 +673,7 @@ static int vp_add_caps(struct virtio_pci *vp)
 	pci_set_reg(pd, c + VIRTIO_PCI_CAP_BAR, 1, 0, 0xff, 0);
 	pci_set_reg(pd, c + VIRTIO_PCI_CAP_OFFSET, 4, 0, ~0U, 0);
 	pci_set_reg(pd, c + VIRTIO_PCI_CAP_LENGTH, 4, 0, ~0U, 0);
-	pci_set_reg(pd, c + 16, 4, 0, ~0U, 0);
+	pci_set_reg(pd, c + VIRTIO_PCI_CFG_DATA_OFF, 4, 0, ~0U, 0);
 	return 0;
 }
 

@@ -391,12 +391,14 @@ int virtq_set_state(struct virtq *vq, const struct virtq_state *s)
 
 /* ---- iovec helpers ---- */
 
-size_t iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
-		  void *buf, size_t len)
+/* Copy between a flat buffer and the bytes of an iovec from off on. */
+static size_t iov_copy(const struct iovec *iov, unsigned cnt, size_t off,
+		       uint8_t *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 
 	for (unsigned i = 0; i < cnt && done < len; i++) {
+		uint8_t *base = iov[i].iov_base;
 		size_t n;
 
 		if (off >= iov[i].iov_len) {
@@ -404,29 +406,25 @@ size_t iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
 			continue;
 		}
 		n = MIN(iov[i].iov_len - off, len - done);
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, n);
+		if (to_iov)
+			memcpy(base + off, buf + done, n);
+		else
+			memcpy(buf + done, base + off, n);
 		done += n;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
+		  void *buf, size_t len)
+{
+	return iov_copy(iov, cnt, off, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned cnt, size_t off,
 		    const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = 0; i < cnt && done < len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = MIN(iov[i].iov_len - off, len - done);
-		memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	/* Only read through buf: the cast serves the shared loop. */
+	return iov_copy(iov, cnt, off, (uint8_t *)buf, len, true);
 }

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "fuzz_device_state.h"
+#include "fuzz_vnet.h"
 
 #include "core/evloop.h"
 #include "core/state.h"
@@ -55,39 +56,9 @@ static struct vm vm;
 static struct virtio_net *n;
 static int peer;
 
-static void no_msi(struct msix *m, unsigned vec, uint64_t addr, uint32_t data)
-{
-}
-
 static void init_once(void)
 {
-	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
-	struct netdev *nd;
-	int sv[2];
-
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = -1;
-	pthread_mutex_init(&vm.lock, NULL);
-	if (gm_init(&vm.mem, RAM) || bus_init(&vm.pio, "pio") ||
-	    bus_init(&vm.mmio, "mmio") || evloop_init(&vm.loop) ||
-	    pci_host_create(&vm) ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) ||
-	    netdev_fd_open(&vm, "fz", sv[0], VNET_HDR_LEN, 0xf, &nd) ||
-	    netdev_register(nd) ||
-	    virtio_net_new(&vm, "net0", nd, mac, true, &n) ||
-	    pci_host_add(vm.pci, &n->vp.pci, -1))
-		abort();
-	vm_add_device(&vm, &n->dev);
-	n->vp.msix.deliver = no_msi;
-	peer = sv[1];
-}
-
-static void drain(int fd)
-{
-	static uint8_t buf[70000];
-
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
-		;
+	n = fuzz_vnet_init(&vm, RAM, &peer);
 }
 
 static void check_invariants(void)
@@ -146,7 +117,7 @@ static void send_frame(unsigned len)
 	len = VNET_HDR_LEN + len % 9000;
 	memcpy(frame, (uint8_t *)vm.mem.base + RAM_IMAGE, len);
 	if (send(peer, frame, len, MSG_DONTWAIT) < 0)
-		drain(peer);
+		fuzz_vnet_drain(peer);
 }
 
 static void step(const uint8_t *op, const uint8_t *rest, size_t rest_len)
@@ -219,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	round_trip();
 	check_invariants();
-	drain(peer);
-	drain(n->nd->fd);
+	fuzz_vnet_drain(peer);
+	fuzz_vnet_drain(n->nd->fd);
 	return 0;
 }

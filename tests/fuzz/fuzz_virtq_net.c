@@ -20,6 +20,7 @@
 #include <linux/virtio_pci.h>
 
 #include "fuzz_device_state.h"
+#include "fuzz_vnet.h"
 
 #include "core/evloop.h"
 #include "core/util.h"
@@ -36,33 +37,11 @@ static struct vm vm;
 static struct virtio_net *n;
 static int peer;
 
-static void no_msi(struct msix *m, unsigned vec, uint64_t addr, uint32_t data)
-{
-}
-
 static void init_once(void)
 {
-	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
-	struct netdev *nd;
-	int sv[2];
-
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = vm.vm_fd = -1;
-	pthread_mutex_init(&vm.lock, NULL);
-	if (gm_init(&vm.mem, RAM) || bus_init(&vm.pio, "pio") ||
-	    bus_init(&vm.mmio, "mmio") || evloop_init(&vm.loop) ||
-	    pci_host_create(&vm) ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) ||
-	    netdev_fd_open(&vm, "fz", sv[0], VNET_HDR_LEN, 0xf, &nd) ||
-	    netdev_register(nd) ||
-	    virtio_net_new(&vm, "net0", nd, mac, true, &n) ||
-	    pci_host_add(vm.pci, &n->vp.pci, -1))
-		abort();
-	vm_add_device(&vm, &n->dev);
-	n->vp.msix.deliver = no_msi;
+	n = fuzz_vnet_init(&vm, RAM, &peer);
 	pci_cfg_write(&n->vp.pci, PCI_COMMAND, PCI_COMMAND_MEMORY |
 		      PCI_COMMAND_MASTER, 2);
-	peer = sv[1];
 }
 
 static void w(unsigned off, uint64_t v, unsigned size)
@@ -99,14 +78,6 @@ static uint64_t features(uint8_t b)
 	if ((b & 0x20) && (b & 0x40))
 		f |= F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO4);
 	return f;
-}
-
-static void drain(int fd)
-{
-	static uint8_t buf[70000];
-
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
-		;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -160,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_reload_own_state(&n->dev);
 	n->dev.ops->resume(&n->dev);
 	virtio_net_set_link(&vm, "net0", true);
-	drain(peer);
-	drain(n->nd->fd);
+	fuzz_vnet_drain(peer);
+	fuzz_vnet_drain(n->nd->fd);
 	return 0;
 }

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * For the virtio-net fuzz targets: a machine-less VM (RAM, buses, an idle
+ * event loop, a PCI host) with one virtio-net device whose backend is a
+ * socketpair, so frames can be fed in and drained without a tap.
+ */
+#ifndef FVMM_TESTS_FUZZ_VNET_H
+#define FVMM_TESTS_FUZZ_VNET_H
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/evloop.h"
+#include "core/vm.h"
+#include "net/net.h"
+#include "pci/msix.h"
+#include "pci/pci.h"
+#include "virtio/virtio_net.h"
+
+static inline void fuzz_vnet_no_msi(struct msix *m, unsigned vec,
+				    uint64_t addr, uint32_t data)
+{
+}
+
+/* Aborts on failure: a target that cannot set up has nothing to fuzz. */
+static inline struct virtio_net *fuzz_vnet_init(struct vm *vm, size_t ram,
+						int *peer)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
+	struct virtio_net *n;
+	struct netdev *nd;
+	int sv[2];
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	if (gm_init(&vm->mem, ram) || bus_init(&vm->pio, "pio") ||
+	    bus_init(&vm->mmio, "mmio") || evloop_init(&vm->loop) ||
+	    pci_host_create(vm) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) ||
+	    netdev_fd_open(vm, "fz", sv[0], VNET_HDR_LEN, 0xf, &nd) ||
+	    netdev_register(nd) ||
+	    virtio_net_new(vm, "net0", nd, mac, true, &n) ||
+	    pci_host_add(vm->pci, &n->vp.pci, -1))
+		abort();
+	vm_add_device(vm, &n->dev);
+	n->vp.msix.deliver = fuzz_vnet_no_msi;
+	*peer = sv[1];
+	return n;
+}
+
+/* Throw away what waits on one end of the backend socketpair. */
+static inline void fuzz_vnet_drain(int fd)
+{
+	static uint8_t buf[70000];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+#endif
