@@ -27,11 +27,6 @@
 			 PCI_STATUS_SIG_SYSTEM_ERROR |			\
 			 PCI_STATUS_DETECTED_PARITY)
 
-static bool overlaps(unsigned off, unsigned size, unsigned start, unsigned len)
-{
-	return off < start + len && start < off + size;
-}
-
 void pci_set_reg(struct pci_dev *pd, unsigned off, unsigned size,
 		 uint32_t val, uint32_t wmask, uint32_t w1cmask)
 {
@@ -386,13 +381,13 @@ void pci_cfg_write(struct pci_dev *pd, unsigned off, uint32_t val,
 		v &= ~(b & w1c);
 		__atomic_store_n(&pd->cfg[o], v, __ATOMIC_RELAXED);
 	}
-	if (overlaps(off, size, PCI_COMMAND, 2) ||
-	    overlaps(off, size, PCI_BASE_ADDRESS_0, 4 * PCI_NR_BARS))
+	if (pci_cfg_touches(off, size, PCI_COMMAND, 2) ||
+	    pci_cfg_touches(off, size, PCI_BASE_ADDRESS_0, 4 * PCI_NR_BARS))
 		pci_update_bars(pd);
-	if (msix_cap && overlaps(off, size, msix_cap, MSIX_CAP_LEN))
+	if (msix_cap && pci_cfg_touches(off, size, msix_cap, MSIX_CAP_LEN))
 		msix_config_changed(pd->msix);
-	if (overlaps(off, size, PCI_COMMAND + 1, 1) ||
-	    (msix_cap && overlaps(off, size, msix_cap, MSIX_CAP_LEN))) {
+	if (pci_cfg_touches(off, size, PCI_COMMAND + 1, 1) ||
+	    (msix_cap && pci_cfg_touches(off, size, msix_cap, MSIX_CAP_LEN))) {
 		pthread_mutex_lock(&pd->intx_lock);
 		pci_intx_sync(pd);
 		pthread_mutex_unlock(&pd->intx_lock);

@@ -163,6 +163,13 @@ void pci_set_reg(struct pci_dev *pd, unsigned off, unsigned size,
 		 uint32_t val, uint32_t wmask, uint32_t w1cmask);
 uint32_t pci_get_reg(const struct pci_dev *pd, unsigned off, unsigned size);
 
+/* Does a config access of size bytes at off touch [start, start + len)? */
+static inline bool pci_cfg_touches(unsigned off, unsigned size, unsigned start,
+				   unsigned len)
+{
+	return off < start + len && start < off + size;
+}
+
 /* ---- guest-visible behaviour (pci.c) ---- */
 
 uint32_t pci_cfg_read(struct pci_dev *pd, unsigned off, unsigned size);

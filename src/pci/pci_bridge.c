@@ -14,11 +14,6 @@
 #define BCTL_WMASK	(PCI_BRIDGE_CTL_PARITY | PCI_BRIDGE_CTL_SERR |	\
 			 PCI_BRIDGE_CTL_MASTER_ABORT | PCI_BRIDGE_CTL_BUS_RESET)
 
-static bool overlaps(unsigned off, unsigned size, unsigned start, unsigned len)
-{
-	return off < start + len && start < off + size;
-}
-
 void pci_bridge_init(struct pci_bridge *br, struct pci_dev *pd)
 {
 	memset(br, 0, sizeof(*br));
@@ -236,8 +231,8 @@ bool pci_bridge_config_write(struct pci_bridge *br, unsigned off,
 
 	br->bctl_seen = bctl;
 	/* Command, bus numbers and windows: 0x04-0x05 and 0x18-0x33. */
-	if (br->child && (overlaps(off, size, PCI_COMMAND, 2) ||
-			  overlaps(off, size, PCI_PRIMARY_BUS,
+	if (br->child && (pci_cfg_touches(off, size, PCI_COMMAND, 2) ||
+			  pci_cfg_touches(off, size, PCI_PRIMARY_BUS,
 				   PCI_CAPABILITY_LIST - PCI_PRIMARY_BUS)))
 		pci_update_bars(br->child);
 	return !(old_bctl & PCI_BRIDGE_CTL_BUS_RESET) &&

@@ -33,11 +33,6 @@
 
 static const struct device_ops root_port_dev_ops;
 
-static bool overlaps(unsigned off, unsigned size, unsigned start, unsigned len)
-{
-	return off < start + len && start < off + size;
-}
-
 struct pci_root_port *root_port_from_device(struct device *dev)
 {
 	if (!dev || dev->ops != &root_port_dev_ops)
@@ -181,15 +176,15 @@ static void rp_config_write(struct pci_dev *pd, unsigned off, unsigned size)
 	unsigned e = rp->exp, act = 0;
 	uint16_t v;
 
-	if (overlaps(off, size, e + PCI_EXP_SLTSTA, 2)) {
+	if (pci_cfg_touches(off, size, e + PCI_EXP_SLTSTA, 2)) {
 		/* The generic write cleared what the guest wrote 1s to. */
 		v = pci_get_reg(pd, e + PCI_EXP_SLTSTA, 2);
 		act |= pcie_slot_write_sta(&rp->slot, rp->slot.sta & ~v);
 	}
-	if (overlaps(off, size, e + PCI_EXP_SLTCTL, 2))
+	if (pci_cfg_touches(off, size, e + PCI_EXP_SLTCTL, 2))
 		act |= pcie_slot_write_ctl(&rp->slot,
 					   pci_get_reg(pd, e + PCI_EXP_SLTCTL, 2));
-	if (overlaps(off, size, e + PCI_EXP_LNKCTL, 2)) {
+	if (pci_cfg_touches(off, size, e + PCI_EXP_LNKCTL, 2)) {
 		v = pci_get_reg(pd, e + PCI_EXP_LNKCTL, 2);
 		act |= pcie_slot_write_link(&rp->slot, v & PCI_EXP_LNKCTL_LD);
 	}

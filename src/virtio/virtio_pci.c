@@ -588,7 +588,7 @@ static bool vp_cfg_window(struct virtio_pci *vp, unsigned off, unsigned size,
 	unsigned c = vp->cfg_cap, data = c + VIRTIO_PCI_CFG_DATA_OFF;
 	uint8_t bar = pd->cfg[c + VIRTIO_PCI_CAP_BAR];
 
-	if (off + size <= data || off >= data + 4)
+	if (!pci_cfg_touches(off, size, data, 4))
 		return false;
 	*boff = pci_get_reg(pd, c + VIRTIO_PCI_CAP_OFFSET, 4);
 	*len = pci_get_reg(pd, c + VIRTIO_PCI_CAP_LENGTH, 4);
