@@ -69,6 +69,33 @@ static size_t payload_len(const struct state_desc *d, uint32_t version)
 	return n;
 }
 
+/* Bytes have no byte order: one copy for them (config space is 4 KiB). */
+static void save_field(struct sbuf *out, const struct state_field *f,
+		       const uint8_t *p)
+{
+	if (f->elem_size == 1) {
+		sbuf_put(out, p, f->count);
+		return;
+	}
+	for (uint32_t k = 0; k < f->count; k++, p += f->elem_size)
+		sbuf_put_le(out, le_read(p, f->elem_size), f->elem_size);
+}
+
+static int load_field(struct sreader *in, const struct state_field *f,
+		      uint8_t *p)
+{
+	uint64_t v;
+
+	if (f->elem_size == 1)
+		return sread(in, p, f->count);
+	for (uint32_t k = 0; k < f->count; k++, p += f->elem_size) {
+		if (sread_le(in, &v, f->elem_size))
+			return -EINVAL;
+		le_write(p, f->elem_size, v);
+	}
+	return 0;
+}
+
 int state_save(const struct state_desc *d, const void *obj, struct sbuf *out)
 {
 	size_t name_len = strlen(d->name);
@@ -77,14 +104,9 @@ int state_save(const struct state_desc *d, const void *obj, struct sbuf *out)
 	sbuf_put(out, d->name, name_len);
 	sbuf_put_le(out, d->version, 4);
 	sbuf_put_le(out, payload_len(d, d->version), 4);
-	for (unsigned i = 0; i < d->nr_fields; i++) {
-		const struct state_field *f = &d->fields[i];
-		const uint8_t *p = (const uint8_t *)obj + f->offset;
-
-		for (uint32_t k = 0; k < f->count; k++, p += f->elem_size)
-			sbuf_put_le(out, le_read(p, f->elem_size),
-				    f->elem_size);
-	}
+	for (unsigned i = 0; i < d->nr_fields; i++)
+		save_field(out, &d->fields[i],
+			   (const uint8_t *)obj + d->fields[i].offset);
 	return out->err;
 }
 
@@ -117,19 +139,14 @@ int state_load(const struct state_desc *d, void *obj, struct sreader *in,
 			  (unsigned long long)len, payload_len(d, version));
 	for (unsigned i = 0; i < d->nr_fields; i++) {
 		const struct state_field *f = &d->fields[i];
-		uint8_t *p = (uint8_t *)obj + f->offset;
-		uint64_t v;
 
 		if (f->since_version > version)
 			continue;
-		for (uint32_t k = 0; k < f->count; k++, p += f->elem_size) {
-			/* Cannot fail after the payload check; kept honest
-			 * should a field table and payload_len() disagree. */
-			if (sread_le(in, &v, f->elem_size))
-				LOAD_FAIL("%s: payload ends inside field %u",
-					  d->name, i);
-			le_write(p, f->elem_size, v);
-		}
+		/* Cannot fail after the payload check; kept honest should a
+		 * field table and payload_len() disagree. */
+		if (load_field(in, f, (uint8_t *)obj + f->offset))
+			LOAD_FAIL("%s: payload ends inside field %u", d->name,
+				  i);
 	}
 	return 0;
 }
