@@ -102,7 +102,7 @@ $(BUILD)/libfvmm-fuzz.a: $(FUZZ_OBJS)
 $(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libfvmm-fuzz.a
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libfvmm-fuzz.a -lpthread -ljansson
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/libfvmm-fuzz.a -lpthread -ljansson
 
 check:
 	tests/run
@@ -110,4 +110,7 @@ check:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(BUILD)/obj/src/main.d
+# Test and fuzz binaries are compiled and linked in one step; their .d files
+# name the shared test headers, so editing one rebuilds its users.
+-include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(BUILD)/obj/src/main.d \
+	 $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)

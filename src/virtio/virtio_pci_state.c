@@ -192,10 +192,14 @@ int virtio_pci_load(struct virtio_pci *vp, struct sreader *in, char *err,
 		ret = vp_check_state(vp, &s, err, errlen);
 	if (ret)
 		return ret;
+	/*
+	 * INTx is not derived from ISR here: the pci-dev record carries the
+	 * line as the source had it.  ISR set through MSI-X and then MSI-X
+	 * turned off left the source's line low; raising it here would give
+	 * the guest an interrupt it never had.
+	 */
 	pthread_mutex_lock(&vp->lock);
 	ret = vp_set_state(vp, &s, err, errlen);
-	if (!ret && vp->isr && !msix_enabled(&vp->msix))
-		pci_set_irq(&vp->pci, true);
 	pthread_mutex_unlock(&vp->lock);
 	return ret;
 }

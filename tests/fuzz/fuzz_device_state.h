@@ -28,8 +28,16 @@ static inline void fuzz_expect_saved(struct device *dev, const struct sbuf *was)
 
 	fuzz_save(dev, &sb);
 	if (sb.len != was->len || memcmp(sb.data, was->data, sb.len)) {
-		fprintf(stderr, "%s: saved state changed across a reload\n",
-			dev->id);
+		size_t at = 0;
+
+		while (at < sb.len && at < was->len &&
+		       sb.data[at] == was->data[at])
+			at++;
+		fprintf(stderr, "%s: saved state changed across a reload: "
+			"%zu bytes, then %zu; first difference at byte %zu "
+			"(0x%02x, then 0x%02x)\n", dev->id, was->len, sb.len,
+			at, at < was->len ? was->data[at] : 0,
+			at < sb.len ? sb.data[at] : 0);
 		abort();
 	}
 	sbuf_free(&sb);
