@@ -31,6 +31,7 @@
 #define IER_THRI	0x02
 #define IER_RLSI	0x04
 #define IER_MSI		0x08
+#define IER_WRITABLE	0x0f
 
 #define IIR_NONE	0x01
 #define IIR_MSI		0x00
@@ -41,6 +42,7 @@
 
 #define FCR_ENABLE	0x01
 #define FCR_CLEAR_RX	0x02
+#define FCR_STORED	0xc9	/* enable, DMA mode, RX trigger level */
 
 #define LCR_DLAB	0x80
 
@@ -49,6 +51,7 @@
 #define MCR_OUT1	0x04
 #define MCR_OUT2	0x08
 #define MCR_LOOP	0x10
+#define MCR_WRITABLE	0x1f
 
 #define LSR_DR		0x01
 #define LSR_OE		0x02
@@ -213,18 +216,18 @@ void uart_reg_write(struct uart *u, unsigned off, uint8_t val)
 		/* Enabling THRI while THR is empty raises it, as on a 16550. */
 		if ((val & IER_THRI) && !(r->ier & IER_THRI))
 			r->thr_ipending = 1;
-		r->ier = val & 0x0f;
+		r->ier = val & IER_WRITABLE;
 		break;
 	case UART_IIR_FCR:
 		if (val & FCR_CLEAR_RX)
 			r->rx_count = r->rx_head = 0;
-		r->fcr = val & 0xc9;
+		r->fcr = val & FCR_STORED;
 		break;
 	case UART_LCR:
 		r->lcr = val;
 		break;
 	case UART_MCR:
-		r->mcr = val & 0x1f;
+		r->mcr = val & MCR_WRITABLE;
 		break;
 	case UART_SCR:
 		r->scr = val;
@@ -455,6 +458,15 @@ int uart_load(struct device *dev, struct sreader *in, char *err, size_t errlen)
 	if (r.rx_head >= UART_FIFO_SIZE || r.rx_count > UART_FIFO_SIZE) {
 		if (err)
 			snprintf(err, errlen, "uart8250: FIFO index out of range");
+		return -EINVAL;
+	}
+	/* Bits no guest can write: a corrupt stream, not a 16550's state. */
+	if ((r.ier & ~IER_WRITABLE) || (r.mcr & ~MCR_WRITABLE) ||
+	    (r.fcr & ~FCR_STORED) || r.thr_ipending > 1) {
+		if (err)
+			snprintf(err, errlen,
+				 "uart8250: IER 0x%02x, MCR 0x%02x, FCR 0x%02x or THRE latch %u out of range",
+				 r.ier, r.mcr, r.fcr, r.thr_ipending);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&u->lock);

@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: device state records are untrusted migration input.
- * state_load() of a fixed descriptor and uart_load() must refuse anything
- * malformed cleanly (never read past the input, never write past the
- * object), and what they accept must be consistent.
- *
- * Properties checked:
- *  - a record state_load() accepts at the current version re-encodes to
- *    exactly the bytes it consumed (no field is lost or reinterpreted);
- *  - uart_load() only accepts in-range FIFO indices, and a loaded UART can
- *    be driven (reads drain the FIFO) without sanitizer reports.
+ * state_load() of a fixed descriptor (every field kind, fields added in
+ * later versions) must refuse anything malformed cleanly (never read past
+ * the input, never write past the object), and what it accepts must be
+ * consistent: a record accepted at the current version re-encodes to
+ * exactly the bytes it consumed (no field is lost or reinterpreted).
+ * Each device's own checks on top are fuzzed with the device (fuzz_uart,
+ * fuzz_virtio_pci, fuzz_e1000, ...).
  */
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/state.h"
-#include "dev/uart8250.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,8 +48,6 @@ static const struct state_desc sample_desc = {
 	.nr_fields = sizeof(sample_fields) / sizeof(sample_fields[0]),
 };
 
-static struct uart uart;
-
 static void fuzz_sample(const uint8_t *data, size_t size)
 {
 	struct sreader r = { .p = data, .len = size };
@@ -66,18 +60,10 @@ static void fuzz_sample(const uint8_t *data, size_t size)
 	memset(obj, 0, sizeof(*obj));
 	err[0] = '\0';
 	if (state_load(&sample_desc, obj, &r, err, sizeof(err)) == 0) {
-		size_t name_len = data[0] | data[1] << 8;
-
 		if (r.off > size)
 			abort();
-		/*
-		 * A current-version record re-encodes to the bytes consumed.
-		 * Only for the exact name length: state_load() accepts names
-		 * with trailing NUL bytes (a known bug, see
-		 * test_name_must_match_exactly), which re-encode shorter.
-		 */
-		if (name_len == 6 && data[8] == 3 && !data[9] && !data[10] &&
-		    !data[11]) {
+		/* An accepted record is named "sample": its version at 8. */
+		if (data[8] == 3 && !data[9] && !data[10] && !data[11]) {
 			if (state_save(&sample_desc, obj, &out) ||
 			    out.len != r.off || memcmp(out.data, data, r.off))
 				abort();
@@ -89,38 +75,6 @@ static void fuzz_sample(const uint8_t *data, size_t size)
 	free(obj);
 }
 
-static void fuzz_uart(const uint8_t *data, size_t size)
-{
-	struct sreader r = { .p = data, .len = size };
-	char err[128];
-
-	static int ready;
-
-	if (!ready) {
-		/* No host callbacks: bytes and IRQ levels go nowhere. */
-		pthread_mutex_init(&uart.lock, NULL);
-		uart.in_fd = uart.out_fd = -1;
-		ready = 1;
-	}
-	uart_init_regs(&uart, NULL);
-	err[0] = '\0';
-	if (uart_load(&uart.dev, &r, err, sizeof(err)) != 0) {
-		if (!err[0])
-			abort();
-		return;
-	}
-	if (uart.r.rx_head >= UART_FIFO_SIZE || uart.r.rx_count > UART_FIFO_SIZE)
-		abort();
-	/* Drive the restored device: drain, transmit, read every register. */
-	for (unsigned i = 0; i < UART_FIFO_SIZE + 2; i++)
-		uart_reg_read(&uart, 0);
-	for (unsigned off = 0; off < 8; off++)
-		uart_reg_read(&uart, off);
-	uart_reg_write(&uart, 0, 'x');
-	if (uart.r.rx_count > UART_FIFO_SIZE)
-		abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Exact-size copy so ASan sees reads past the end of the input. */
@@ -130,7 +84,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	fuzz_sample(copy, size);
-	fuzz_uart(copy, size);
 	free(copy);
 	return 0;
 }

@@ -431,6 +431,42 @@ static void test_load_rejects_bad_fifo_indices(void **state)
 	teardown((void **)&g);
 }
 
+/*
+ * IER, MCR and FCR keep only the bits a guest can write, and the THRE latch
+ * is 0 or 1: a record with anything else did not come from a 16550.
+ */
+static void test_load_rejects_unwritable_bits(void **state)
+{
+	/* Payload offsets after the 18-byte header of a "uart8250" record. */
+	enum { P_IER = 18, P_MCR = 20, P_FCR = 24, P_THR = 27 };
+	static const struct { unsigned off; uint8_t bad, max; } regs[] = {
+		{ P_IER, 0x10, 0x0f }, { P_MCR, 0x20, 0x1f },
+		{ P_FCR, 0x02, 0xc9 }, { P_THR, 2, 1 },
+	};
+	struct fixture *f = *state;
+	struct uart_regs before;
+	char err[128];
+	struct sbuf b;
+
+	save_uart(&f->u, &b);
+	assert_memory_equal(b.data + 2, "uart8250", 8);
+	before = f->u.r;
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i++) {
+		uint8_t was = b.data[regs[i].off];
+
+		b.data[regs[i].off] = regs[i].bad;
+		err[0] = '\0';
+		assert_int_equal(load_uart(&f->u, &b, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "out of range"));
+		assert_memory_equal(&f->u.r, &before, sizeof(before));
+		b.data[regs[i].off] = regs[i].max;
+		assert_int_equal(load_uart(&f->u, &b, err, sizeof(err)), 0);
+		b.data[regs[i].off] = was;
+		assert_int_equal(load_uart(&f->u, &b, err, sizeof(err)), 0);
+	}
+	sbuf_free(&b);
+}
+
 static void test_load_rejects_other_records(void **state)
 {
 	static const struct state_field fields[] = {
@@ -575,6 +611,7 @@ int main(void)
 		T(test_scratch_and_readonly),
 		T(test_save_load_round_trip),
 		T(test_load_rejects_bad_fifo_indices),
+		T(test_load_rejects_unwritable_bits),
 		T(test_load_rejects_other_records),
 		cmocka_unit_test(test_port_io),
 		cmocka_unit_test(test_port_read_asks_for_more_input),
