@@ -233,7 +233,7 @@ bool pci_bridge_config_write(struct pci_bridge *br, unsigned off,
 	/* Command, bus numbers and windows: 0x04-0x05 and 0x18-0x33. */
 	if (br->child && (pci_cfg_touches(off, size, PCI_COMMAND, 2) ||
 			  pci_cfg_touches(off, size, PCI_PRIMARY_BUS,
-				   PCI_CAPABILITY_LIST - PCI_PRIMARY_BUS)))
+					  PCI_CAPABILITY_LIST - PCI_PRIMARY_BUS)))
 		pci_update_bars(br->child);
 	return !(old_bctl & PCI_BRIDGE_CTL_BUS_RESET) &&
 	       (bctl & PCI_BRIDGE_CTL_BUS_RESET);
