@@ -13,6 +13,7 @@
 
 #include "core/device.h"
 #include "core/state.h"
+#include "pci/pci.h"
 
 static inline void fuzz_save(struct device *dev, struct sbuf *sb)
 {
@@ -59,6 +60,46 @@ static inline void fuzz_reload_own_state(struct device *dev)
 	}
 	fuzz_expect_saved(dev, &sb);
 	sbuf_free(&sb);
+}
+
+/* What a PCI function shows besides its record: its INTx line, its BARs. */
+struct fuzz_pci_view {
+	bool intx_level, intx_asserted;
+	bool mapped[PCI_NR_BARS];
+	uint64_t addr[PCI_NR_BARS];
+};
+
+static inline void fuzz_pci_view_get(const struct pci_dev *pd,
+				     struct fuzz_pci_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->intx_level = pd->intx_level;
+	v->intx_asserted = pd->intx_asserted;
+	for (unsigned i = 0; i < PCI_NR_BARS; i++) {
+		v->mapped[i] = pd->bars[i].mapped;
+		v->addr[i] = pd->bars[i].mapped ? pd->bars[i].addr : 0;
+	}
+}
+
+/*
+ * The reload identity of a PCI device, plus what the guest would notice
+ * that the bytes do not show: the INTx line and the BAR mappings are the
+ * same after the reload as before it.
+ */
+static inline void fuzz_reload_pci_device(struct device *dev,
+					  const struct pci_dev *pd)
+{
+	struct fuzz_pci_view before, after;
+
+	fuzz_pci_view_get(pd, &before);
+	fuzz_reload_own_state(dev);
+	fuzz_pci_view_get(pd, &after);
+	if (memcmp(&before, &after, sizeof(before))) {
+		fprintf(stderr, "%s: INTx (%d/%d, then %d/%d) or BAR mappings changed across a reload\n",
+			dev->id, before.intx_level, before.intx_asserted,
+			after.intx_level, after.intx_asserted);
+		abort();
+	}
 }
 
 #endif

@@ -99,7 +99,7 @@ static void migrate(struct e1000 *e, uint32_t v, const uint8_t *p,
 	char err[200];
 
 	if (!(v & 1)) {
-		fuzz_reload_own_state(&e->dev);
+		fuzz_reload_pci_device(&e->dev, &e->pci);
 		return;
 	}
 	fuzz_save(&e->dev, &sb);

@@ -184,7 +184,7 @@ static void insert(bool hotplug)
 
 static void round_trip(void)
 {
-	fuzz_reload_own_state(&rp->dev);
+	fuzz_reload_pci_device(&rp->dev, &rp->pci);
 }
 
 static void step(const uint8_t *o)

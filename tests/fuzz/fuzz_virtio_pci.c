@@ -80,7 +80,7 @@ static void check_invariants(void)
 static void round_trip(void)
 {
 	n->dev.ops->pause(&n->dev);
-	fuzz_reload_own_state(&n->dev);
+	fuzz_reload_pci_device(&n->dev, &n->vp.pci);
 	n->dev.ops->resume(&n->dev);
 }
 

@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			virtio_net_announce(&vm, "net0", data[0] & 1);
 	}
 	n->dev.ops->pause(&n->dev);
-	fuzz_reload_own_state(&n->dev);
+	fuzz_reload_pci_device(&n->dev, &n->vp.pci);
 	n->dev.ops->resume(&n->dev);
 	virtio_net_set_link(&vm, "net0", true);
 	fuzz_vnet_drain(peer);
