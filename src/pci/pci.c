@@ -238,22 +238,31 @@ static void pci_bar_map(struct pci_dev *pd, int bar, uint64_t addr)
 		pd->ops->bar_moved(pd, bar, true, addr);
 }
 
+/*
+ * Every unmap before any map: a BAR that moves away frees its range for a
+ * lower-numbered one waiting on it in the same pass, so what is mapped
+ * does not depend on the BARs' order (and a destination that loads the
+ * same config space maps what the source had).
+ */
 void pci_update_bars(struct pci_dev *pd)
 {
+	bool on[PCI_NR_BARS];
+	uint64_t addr[PCI_NR_BARS];
+
 	for (int i = 0; i < PCI_NR_BARS; i++) {
 		struct pci_bar *b = &pd->bars[i];
-		uint64_t addr;
-		bool on;
 
+		on[i] = false;
 		if (b->type == PCI_BAR_UNUSED)
 			continue;
-		addr = pci_bar_addr(pd, i);
-		on = pci_bar_decodes(pd, i, addr);
-		if (b->mapped && (!on || b->addr != addr))
+		addr[i] = pci_bar_addr(pd, i);
+		on[i] = pci_bar_decodes(pd, i, addr[i]);
+		if (b->mapped && (!on[i] || b->addr != addr[i]))
 			pci_bar_unmap(pd, i);
-		if (!b->mapped && on)
-			pci_bar_map(pd, i, addr);
 	}
+	for (int i = 0; i < PCI_NR_BARS; i++)
+		if (on[i] && !pd->bars[i].mapped)
+			pci_bar_map(pd, i, addr[i]);
 }
 
 void pci_unmap_bars(struct pci_dev *pd)

@@ -98,6 +98,14 @@ static inline void fuzz_reload_pci_device(struct device *dev,
 		fprintf(stderr, "%s: INTx (%d/%d, then %d/%d) or BAR mappings changed across a reload\n",
 			dev->id, before.intx_level, before.intx_asserted,
 			after.intx_level, after.intx_asserted);
+		for (unsigned i = 0; i < PCI_NR_BARS; i++)
+			if (before.mapped[i] != after.mapped[i] ||
+			    before.addr[i] != after.addr[i])
+				fprintf(stderr, "  BAR%u: %s 0x%llx, then %s 0x%llx\n",
+					i, before.mapped[i] ? "at" : "off",
+					(unsigned long long)before.addr[i],
+					after.mapped[i] ? "at" : "off",
+					(unsigned long long)after.addr[i]);
 		abort();
 	}
 }

@@ -77,13 +77,6 @@ static void check_invariants(void)
 	}
 }
 
-static void round_trip(void)
-{
-	n->dev.ops->pause(&n->dev);
-	fuzz_reload_pci_device(&n->dev, &n->vp.pci);
-	n->dev.ops->resume(&n->dev);
-}
-
 /* Untrusted record bytes: refused cleanly or loaded into a usable device. */
 static void load(const uint8_t *p, size_t len)
 {
@@ -188,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		step(op, op + OP_LEN, size - (i + 1) * OP_LEN);
 		check_invariants();
 	}
-	round_trip();
+	fuzz_vnet_reload(n);
 	check_invariants();
 	fuzz_vnet_drain(peer);
 	fuzz_vnet_drain(n->nd->fd);

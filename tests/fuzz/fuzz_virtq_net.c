@@ -127,9 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (data[3] & 4)
 			virtio_net_announce(&vm, "net0", data[0] & 1);
 	}
-	n->dev.ops->pause(&n->dev);
-	fuzz_reload_pci_device(&n->dev, &n->vp.pci);
-	n->dev.ops->resume(&n->dev);
+	fuzz_vnet_reload(n);
 	virtio_net_set_link(&vm, "net0", true);
 	fuzz_vnet_drain(peer);
 	fuzz_vnet_drain(n->nd->fd);

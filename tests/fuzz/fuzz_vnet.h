@@ -7,9 +7,12 @@
 #ifndef FVMM_TESTS_FUZZ_VNET_H
 #define FVMM_TESTS_FUZZ_VNET_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "fuzz_device_state.h"
 
 #include "core/evloop.h"
 #include "core/vm.h"
@@ -18,9 +21,13 @@
 #include "pci/pci.h"
 #include "virtio/virtio_net.h"
 
-static inline void fuzz_vnet_no_msi(struct msix *m, unsigned vec,
-				    uint64_t addr, uint32_t data)
+/* MSI-X messages the device sent (a reload must send none). */
+static unsigned long fuzz_vnet_msis;
+
+static inline void fuzz_vnet_count_msi(struct msix *m, unsigned vec,
+				       uint64_t addr, uint32_t data)
 {
+	fuzz_vnet_msis++;
 }
 
 /* Aborts on failure: a target that cannot set up has nothing to fuzz. */
@@ -45,7 +52,7 @@ static inline struct virtio_net *fuzz_vnet_init(struct vm *vm, size_t ram,
 	    pci_host_add(vm->pci, &n->vp.pci, -1))
 		abort();
 	vm_add_device(vm, &n->dev);
-	n->vp.msix.deliver = fuzz_vnet_no_msi;
+	n->vp.msix.deliver = fuzz_vnet_count_msi;
 	*peer = sv[1];
 	return n;
 }
@@ -57,6 +64,21 @@ static inline void fuzz_vnet_drain(int fd)
 
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		;
+}
+
+/* Reload the paused device's own record: same bytes, line, BARs, no MSI. */
+static inline void fuzz_vnet_reload(struct virtio_net *n)
+{
+	unsigned long msis = fuzz_vnet_msis;
+
+	n->dev.ops->pause(&n->dev);
+	fuzz_reload_pci_device(&n->dev, &n->vp.pci);
+	if (fuzz_vnet_msis != msis) {
+		fprintf(stderr, "%s: a reload sent an MSI-X message\n",
+			n->dev.id);
+		abort();
+	}
+	n->dev.ops->resume(&n->dev);
 }
 
 #endif
