@@ -240,9 +240,10 @@ static void pci_bar_map(struct pci_dev *pd, int bar, uint64_t addr)
 
 /*
  * Every unmap before any map: a BAR that moves away frees its range for a
- * lower-numbered one waiting on it in the same pass, so what is mapped
- * does not depend on the BARs' order (and a destination that loads the
- * same config space maps what the source had).
+ * lower-numbered one waiting on it in the same pass, so no BAR stays dark
+ * over a free range (where the next pass, e.g. a migration destination's
+ * load, would map it).  Which of two BARs the guest put on top of each
+ * other answers still depends on which came first; no sane guest does it.
  */
 void pci_update_bars(struct pci_dev *pd)
 {
