@@ -17,6 +17,7 @@
  * 14 insert (cold, only into a fresh port), 15 MSI enable toggle.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,9 +183,18 @@ static void insert(bool hotplug)
 	pci_host_unlock(vm.pci);
 }
 
+/* The port's reload also leaves the card behind it as it was. */
 static void round_trip(void)
 {
+	struct fuzz_pci_view before, after;
+
+	fuzz_pci_view_get(&kid.pd, &before);
 	fuzz_reload_pci_device(&rp->dev, &rp->pci);
+	fuzz_pci_view_get(&kid.pd, &after);
+	if (memcmp(&before, &after, sizeof(before))) {
+		fprintf(stderr, "the card's INTx or BARs changed across the port's reload\n");
+		abort();
+	}
 }
 
 static void step(const uint8_t *o)
