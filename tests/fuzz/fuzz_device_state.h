@@ -81,6 +81,29 @@ static inline void fuzz_pci_view_get(const struct pci_dev *pd,
 	}
 }
 
+/* The function still shows what @before recorded; else abort. */
+static inline void fuzz_pci_view_expect(const struct pci_dev *pd,
+					const struct fuzz_pci_view *before)
+{
+	struct fuzz_pci_view after;
+
+	fuzz_pci_view_get(pd, &after);
+	if (!memcmp(before, &after, sizeof(after)))
+		return;
+	fprintf(stderr, "%s: INTx (%d/%d, then %d/%d) or BAR mappings changed across a reload\n",
+		pd->name, before->intx_level, before->intx_asserted,
+		after.intx_level, after.intx_asserted);
+	for (unsigned i = 0; i < PCI_NR_BARS; i++)
+		if (before->mapped[i] != after.mapped[i] ||
+		    before->addr[i] != after.addr[i])
+			fprintf(stderr, "  BAR%u: %s 0x%llx, then %s 0x%llx\n", i,
+				before->mapped[i] ? "at" : "off",
+				(unsigned long long)before->addr[i],
+				after.mapped[i] ? "at" : "off",
+				(unsigned long long)after.addr[i]);
+	abort();
+}
+
 /*
  * The reload identity of a PCI device, plus what the guest would notice
  * that the bytes do not show: the INTx line and the BAR mappings are the
@@ -89,25 +112,11 @@ static inline void fuzz_pci_view_get(const struct pci_dev *pd,
 static inline void fuzz_reload_pci_device(struct device *dev,
 					  const struct pci_dev *pd)
 {
-	struct fuzz_pci_view before, after;
+	struct fuzz_pci_view before;
 
 	fuzz_pci_view_get(pd, &before);
 	fuzz_reload_own_state(dev);
-	fuzz_pci_view_get(pd, &after);
-	if (memcmp(&before, &after, sizeof(before))) {
-		fprintf(stderr, "%s: INTx (%d/%d, then %d/%d) or BAR mappings changed across a reload\n",
-			dev->id, before.intx_level, before.intx_asserted,
-			after.intx_level, after.intx_asserted);
-		for (unsigned i = 0; i < PCI_NR_BARS; i++)
-			if (before.mapped[i] != after.mapped[i] ||
-			    before.addr[i] != after.addr[i])
-				fprintf(stderr, "  BAR%u: %s 0x%llx, then %s 0x%llx\n",
-					i, before.mapped[i] ? "at" : "off",
-					(unsigned long long)before.addr[i],
-					after.mapped[i] ? "at" : "off",
-					(unsigned long long)after.addr[i]);
-		abort();
-	}
+	fuzz_pci_view_expect(pd, &before);
 }
 
 #endif

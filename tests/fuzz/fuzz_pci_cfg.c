@@ -186,15 +186,11 @@ static void insert(bool hotplug)
 /* The port's reload also leaves the card behind it as it was. */
 static void round_trip(void)
 {
-	struct fuzz_pci_view before, after;
+	struct fuzz_pci_view kid_before;
 
-	fuzz_pci_view_get(&kid.pd, &before);
+	fuzz_pci_view_get(&kid.pd, &kid_before);
 	fuzz_reload_pci_device(&rp->dev, &rp->pci);
-	fuzz_pci_view_get(&kid.pd, &after);
-	if (memcmp(&before, &after, sizeof(before))) {
-		fprintf(stderr, "the card's INTx or BARs changed across the port's reload\n");
-		abort();
-	}
+	fuzz_pci_view_expect(&kid.pd, &kid_before);
 }
 
 static void step(const uint8_t *o)
