@@ -175,6 +175,8 @@ static void vp_set_status(struct virtio_pci *vp, uint8_t val)
 	if (set & VIRTIO_STAT_FEATURES_OK) {
 		if (vp_features_ok(vp, vp->driver_features)) {
 			vp->features = vp->driver_features;
+			for (unsigned q = 0; q < vp->nr_queues; q++)
+				virtio_pci_queue_modes(vp, &vp->queues[q].vq);
 			if (vp->ops->set_features)
 				vp->ops->set_features(vp, vp->features);
 		} else {
@@ -198,6 +200,18 @@ static void vp_set_status(struct virtio_pci *vp, uint8_t val)
 	}
 }
 
+/*
+ * How a queue reads its ring follows the accepted features, whenever they
+ * were accepted: a driver that enables queues before FEATURES_OK (out of
+ * the spec's order) still gets the modes it negotiated, and a migration
+ * destination, which derives them from the features, the same modes.
+ */
+void virtio_pci_queue_modes(struct virtio_pci *vp, struct virtq *vq)
+{
+	vq->event_idx = virtio_pci_has_feature(vp, VIRTIO_FEAT_EVENT_IDX);
+	vq->indirect = virtio_pci_has_feature(vp, VIRTIO_FEAT_INDIRECT_DESC);
+}
+
 static void vp_queue_enable(struct virtio_pci *vp, struct virtio_pci_queue *pq)
 {
 	struct virtq *vq = &pq->vq;
@@ -209,8 +223,7 @@ static void vp_queue_enable(struct virtio_pci *vp, struct virtio_pci_queue *pq)
 				      pq->index, vq->size, pq->max_size);
 		return;
 	}
-	vq->event_idx = virtio_pci_has_feature(vp, VIRTIO_FEAT_EVENT_IDX);
-	vq->indirect = virtio_pci_has_feature(vp, VIRTIO_FEAT_INDIRECT_DESC);
+	virtio_pci_queue_modes(vp, vq);
 	if (virtq_enable(vq))
 		virtio_pci_queue_broken(vp, pq->index);
 }

@@ -147,6 +147,8 @@ void virtio_pci_destroy(struct virtio_pci *vp);
  */
 bool virtio_pci_live(struct virtio_pci *vp);
 bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned bit);
+/* Set vq's EVENT_IDX and INDIRECT_DESC use from the accepted features. */
+void virtio_pci_queue_modes(struct virtio_pci *vp, struct virtq *vq);
 struct virtq *virtio_pci_vq(struct virtio_pci *vp, unsigned q);
 
 /* Interrupts (lock held). */

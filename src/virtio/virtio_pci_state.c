@@ -160,8 +160,7 @@ static int vp_set_state(struct virtio_pci *vp, const struct vp_state *s,
 		};
 
 		pq->vector = s->q_vector[q];
-		pq->vq.event_idx = virtio_pci_has_feature(vp, VIRTIO_FEAT_EVENT_IDX);
-		pq->vq.indirect = virtio_pci_has_feature(vp, VIRTIO_FEAT_INDIRECT_DESC);
+		virtio_pci_queue_modes(vp, &pq->vq);
 		if (virtq_set_state(&pq->vq, &qs))
 			LOAD_ERR("%s: queue %u: %s", vp->name, q, pq->vq.err);
 	}

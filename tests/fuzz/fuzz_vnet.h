@@ -66,16 +66,38 @@ static inline void fuzz_vnet_drain(int fd)
 		;
 }
 
-/* Reload the paused device's own record: same bytes, line, BARs, no MSI. */
+/* How a queue reads the ring: not in the record, derived on each side. */
+static inline unsigned fuzz_vnet_ring_modes(struct virtio_net *n)
+{
+	unsigned modes = 0;
+
+	for (unsigned q = 0; q < n->vp.nr_queues; q++) {
+		struct virtq *vq = virtio_pci_vq(&n->vp, q);
+
+		modes |= (vq->event_idx | vq->indirect << 1) << (2 * q);
+	}
+	return modes;
+}
+
+/*
+ * Reload the paused device's own record: the same bytes, INTx line and
+ * BARs, the same ring modes, and no MSI-X message sent.
+ */
 static inline void fuzz_vnet_reload(struct virtio_net *n)
 {
 	unsigned long msis = fuzz_vnet_msis;
+	unsigned modes = fuzz_vnet_ring_modes(n);
 
 	n->dev.ops->pause(&n->dev);
 	fuzz_reload_pci_device(&n->dev, &n->vp.pci);
 	if (fuzz_vnet_msis != msis) {
 		fprintf(stderr, "%s: a reload sent an MSI-X message\n",
 			n->dev.id);
+		abort();
+	}
+	if (fuzz_vnet_ring_modes(n) != modes) {
+		fprintf(stderr, "%s: ring modes 0x%x, then 0x%x after a reload\n",
+			n->dev.id, modes, fuzz_vnet_ring_modes(n));
 		abort();
 	}
 	n->dev.ops->resume(&n->dev);

@@ -671,6 +671,45 @@ static void test_state_isr_after_msix_off(void **state)
 	sbuf_free(&again);
 }
 
+/*
+ * A driver that enables a queue before FEATURES_OK (out of the spec's
+ * order) still gets the ring modes it negotiated, on the source and after
+ * a migration alike (the destination derives them from the features).
+ */
+static void test_queue_enabled_before_features_ok(void **state)
+{
+	struct dummy *t = *state;
+	struct drv *d = &t->d;
+	struct virtq *vq = virtio_pci_vq(&t->vp, 0);
+	struct sbuf sb = { 0 };
+	struct sreader r;
+	char err[200] = "";
+
+	pci_cfg_write(&t->vp.pci, PCI_COMMAND, PCI_COMMAND_MEMORY |
+		      PCI_COMMAND_MASTER, 2);
+	drv_w(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_ACKNOWLEDGE |
+	      VIRTIO_STAT_DRIVER, 1);
+	drv_write_features(d, VIRTIO_BIT(VIRTIO_FEAT_VERSION_1) |
+			   VIRTIO_BIT(VIRTIO_FEAT_EVENT_IDX) |
+			   VIRTIO_BIT(VIRTIO_FEAT_INDIRECT_DESC));
+	drv_setup_queue(d, 0, 16, VQ_NO_VECTOR);
+	assert_true(vq->ready);
+	drv_w(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STAT_ACKNOWLEDGE |
+	      VIRTIO_STAT_DRIVER | VIRTIO_STAT_FEATURES_OK, 1);
+	assert_true(drv_status(d) & VIRTIO_STAT_FEATURES_OK);
+	assert_true(vq->event_idx);
+	assert_true(vq->indirect);
+	assert_int_equal(virtio_pci_save(&t->vp, &sb), 0);
+	virtio_pci_reset(&t->vp);
+	assert_false(vq->event_idx);
+	r = (struct sreader){ .p = sb.data, .len = sb.len };
+	if (virtio_pci_load(&t->vp, &r, err, sizeof(err)))
+		fail_msg("load refused: %s", err);
+	assert_true(vq->event_idx);
+	assert_true(vq->indirect);
+	sbuf_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +729,7 @@ int main(void)
 		T(test_state_rejects),
 		T(test_state_unoffered_driver_write),
 		T(test_state_isr_after_msix_off),
+		T(test_queue_enabled_before_features_ok),
 #undef T
 	};
 
