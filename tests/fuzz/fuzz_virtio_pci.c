@@ -13,8 +13,11 @@
  * Properties checked after every step:
  *  - the accepted feature set (after FEATURES_OK) is a subset of the offer;
  *  - an enabled queue's size is a power of two no larger than its maximum;
- *  - save -> load -> save of a paused device gives the same bytes (what a
- *    destination loads is exactly what the source had);
+ *  - save -> load -> save of a paused device gives the same bytes, and
+ *    the device shows the guest the same INTx line, BAR mappings and ring
+ *    modes and sends no MSI-X message (fuzz_vnet_reload);
+ *  - a second, freshly reset device (a migration destination) takes the
+ *    record, saves the same bytes and shows the same (fuzz_vnet_migrate);
  * and nothing may crash, leak or touch memory outside guest RAM.
  *
  * Input: a sequence of 8-byte operations  op, a, b, c, value[4]
@@ -52,13 +55,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct vm vm;
-static struct virtio_net *n;
-static int peer;
+static struct vm vm, dst_vm;
+static struct virtio_net *n, *dst;
+static int peer, dst_peer;
 
 static void init_once(void)
 {
 	n = fuzz_vnet_init(&vm, RAM, &peer);
+	dst = fuzz_vnet_init(&dst_vm, RAM, &dst_peer);
 }
 
 static void check_invariants(void)
@@ -182,6 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_invariants();
 	}
 	fuzz_vnet_reload(n);
+	fuzz_vnet_migrate(n, dst);
 	check_invariants();
 	fuzz_vnet_drain(peer);
 	fuzz_vnet_drain(n->nd->fd);

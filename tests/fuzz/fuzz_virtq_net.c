@@ -5,7 +5,9 @@
  * sizes and the frames arriving from the backend all come from the input.
  * Transmit, receive (incl. mergeable spills and parked frames), control
  * commands, link and announce run on it; nothing may crash or leak, and
- * the device's record then loads as is and saves the same bytes again.
+ * the device's record then loads as is and saves the same bytes again,
+ * on the device itself and on a freshly reset one (a migration
+ * destination), which must show the guest the same (fuzz_vnet.h).
  *
  * Input: 4 header bytes (features, queue sizes, frame count, flags), then
  * up to 3 frame lengths (2 bytes each), then the RAM image.  Rings sit at
@@ -33,13 +35,14 @@
 #define IMAGE		(64 * 1024)
 #define F(b)		(1ULL << (b))
 
-static struct vm vm;
-static struct virtio_net *n;
-static int peer;
+static struct vm vm, dst_vm;
+static struct virtio_net *n, *dst;
+static int peer, dst_peer;
 
 static void init_once(void)
 {
 	n = fuzz_vnet_init(&vm, RAM, &peer);
+	dst = fuzz_vnet_init(&dst_vm, RAM, &dst_peer);
 	pci_cfg_write(&n->vp.pci, PCI_COMMAND, PCI_COMMAND_MEMORY |
 		      PCI_COMMAND_MASTER, 2);
 }
@@ -128,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			virtio_net_announce(&vm, "net0", data[0] & 1);
 	}
 	fuzz_vnet_reload(n);
+	fuzz_vnet_migrate(n, dst);
 	virtio_net_set_link(&vm, "net0", true);
 	fuzz_vnet_drain(peer);
 	fuzz_vnet_drain(n->nd->fd);

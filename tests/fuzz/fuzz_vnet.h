@@ -66,41 +66,92 @@ static inline void fuzz_vnet_drain(int fd)
 		;
 }
 
-/* How a queue reads the ring: not in the record, derived on each side. */
-static inline unsigned fuzz_vnet_ring_modes(struct virtio_net *n)
-{
-	unsigned modes = 0;
+/* What a guest would notice besides the record's bytes. */
+struct fuzz_vnet_view {
+	struct fuzz_pci_view pci;
+	unsigned ring_modes;	/* EVENT_IDX, INDIRECT per queue: derived */
+};
 
+static inline void fuzz_vnet_view_get(struct virtio_net *n,
+				      struct fuzz_vnet_view *v)
+{
+	fuzz_pci_view_get(&n->vp.pci, &v->pci);
+	v->ring_modes = 0;
 	for (unsigned q = 0; q < n->vp.nr_queues; q++) {
 		struct virtq *vq = virtio_pci_vq(&n->vp, q);
 
-		modes |= (vq->event_idx | vq->indirect << 1) << (2 * q);
+		v->ring_modes |= (vq->event_idx | vq->indirect << 1) << (2 * q);
 	}
-	return modes;
 }
 
-/*
- * Reload the paused device's own record: the same bytes, INTx line and
- * BARs, the same ring modes, and no MSI-X message sent.
- */
-static inline void fuzz_vnet_reload(struct virtio_net *n)
+/* n shows what @was recorded (of this or another device), and no MSI-X
+ * message went out since @msis was read. */
+static inline void fuzz_vnet_view_expect(struct virtio_net *n,
+					 const struct fuzz_vnet_view *was,
+					 unsigned long msis)
 {
-	unsigned long msis = fuzz_vnet_msis;
-	unsigned modes = fuzz_vnet_ring_modes(n);
+	struct fuzz_vnet_view now;
 
-	n->dev.ops->pause(&n->dev);
-	fuzz_reload_pci_device(&n->dev, &n->vp.pci);
+	fuzz_pci_view_expect(&n->vp.pci, &was->pci);
+	fuzz_vnet_view_get(n, &now);
+	if (now.ring_modes != was->ring_modes) {
+		fprintf(stderr, "%s: ring modes 0x%x, then 0x%x\n", n->dev.id,
+			was->ring_modes, now.ring_modes);
+		abort();
+	}
 	if (fuzz_vnet_msis != msis) {
-		fprintf(stderr, "%s: a reload sent an MSI-X message\n",
+		fprintf(stderr, "%s: a load sent an MSI-X message\n",
 			n->dev.id);
 		abort();
 	}
-	if (fuzz_vnet_ring_modes(n) != modes) {
-		fprintf(stderr, "%s: ring modes 0x%x, then 0x%x after a reload\n",
-			n->dev.id, modes, fuzz_vnet_ring_modes(n));
+}
+
+/* Reload the device's own record: the same bytes and the same view. */
+static inline void fuzz_vnet_reload(struct virtio_net *n)
+{
+	unsigned long msis = fuzz_vnet_msis;
+	struct fuzz_vnet_view was;
+
+	fuzz_vnet_view_get(n, &was);
+	n->dev.ops->pause(&n->dev);
+	fuzz_reload_own_state(&n->dev);
+	fuzz_vnet_view_expect(n, &was, msis);
+	n->dev.ops->resume(&n->dev);
+}
+
+/*
+ * Migrate src's record into dst, a device of the same configuration on
+ * another VM, reset first as a destination's is new: dst must take it,
+ * save the same bytes and show the same view.  Unlike a reload, this sees
+ * what a load takes from the device's past instead of from the record.
+ */
+static inline void fuzz_vnet_migrate(struct virtio_net *src,
+				     struct virtio_net *dst)
+{
+	struct fuzz_vnet_view was;
+	unsigned long msis;
+	struct sreader rd;
+	char err[256] = "";
+	struct sbuf sb;
+
+	fuzz_vnet_view_get(src, &was);
+	src->dev.ops->pause(&src->dev);
+	fuzz_save(&src->dev, &sb);
+	dst->dev.ops->reset(&dst->dev);
+	dst->dev.ops->pause(&dst->dev);
+	msis = fuzz_vnet_msis;
+	rd = (struct sreader){ .p = sb.data, .len = sb.len };
+	if (dst->dev.ops->load(&dst->dev, &rd, err, sizeof(err)) ||
+	    rd.off != sb.len) {
+		fprintf(stderr, "%s: the destination refused the record: %s\n",
+			src->dev.id, err[0] ? err : "bytes left over");
 		abort();
 	}
-	n->dev.ops->resume(&n->dev);
+	fuzz_expect_saved(&dst->dev, &sb);
+	fuzz_vnet_view_expect(dst, &was, msis);
+	sbuf_free(&sb);
+	src->dev.ops->resume(&src->dev);
+	dst->dev.ops->resume(&dst->dev);
 }
 
 #endif
