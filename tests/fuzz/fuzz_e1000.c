@@ -9,11 +9,13 @@
  * that many 8-byte operations [op, a, b(2), v(4)], then the initial image
  * of guest RAM.  Nothing may crash, hang or leak, and the
  * device must never touch memory outside RAM (ASan watches the mapping
- * edges, gm_* the rest).
+ * edges, gm_* the rest).  Each input ends with a migration of the card's
+ * record to a new card, which must take it as it is.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -115,6 +117,60 @@ static void migrate(struct e1000 *e, uint32_t v, const uint8_t *p,
 	sbuf_free(&sb);
 }
 
+/* A new card, as a VM's start (or a migration destination's) makes it. */
+static struct e1000 *new_card(void)
+{
+	struct e1000_params p = {
+		.id = "pri0", .netdev = "net0", .slot = -1,
+		.mac = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc },
+	};
+	struct e1000 *e;
+
+	if (e1000_new(&vm, &p, nd, &e))
+		abort();
+	/*
+	 * Not placed on the host bridge: its BAR allocator never reclaims
+	 * (256 placements exhaust the I/O window); the handlers are called
+	 * directly anyway.  What a bus does once it placed a card: the
+	 * reset image that loads are checked against.
+	 */
+	memcpy(e->pci.cfg_reset, e->pci.cfg, sizeof(e->pci.cfg));
+	if (e1000_start(e))
+		abort();
+	return e;
+}
+
+/*
+ * The end of every input: the card's record goes to a new card (on the
+ * same backend, the old one gone, as on a destination), which must take
+ * it, save the same bytes and show the same INTx line.
+ */
+static void migrate_to_new_card(struct e1000 *e)
+{
+	struct fuzz_pci_view was;
+	struct sreader rd;
+	char err[200] = "";
+	struct sbuf sb;
+
+	e->dev.ops->pause(&e->dev);
+	fuzz_pci_view_get(&e->pci, &was);
+	fuzz_save(&e->dev, &sb);
+	e1000_destroy(e);
+	e = new_card();
+	e->dev.ops->pause(&e->dev);
+	rd = (struct sreader){ .p = sb.data, .len = sb.len };
+	if (e->dev.ops->load(&e->dev, &rd, err, sizeof(err)) ||
+	    rd.off != sb.len) {
+		fprintf(stderr, "e1000: a new card refused the record: %s\n",
+			err[0] ? err : "bytes left over");
+		abort();
+	}
+	fuzz_expect_saved(&e->dev, &sb);
+	fuzz_pci_view_expect(&e->pci, &was);
+	sbuf_free(&sb);
+	e1000_destroy(e);
+}
+
 static void run_op(struct e1000 *e, const uint8_t *op, const uint8_t *rest,
 		   size_t avail, bool hdr)
 {
@@ -173,10 +229,6 @@ static void run_op(struct e1000 *e, const uint8_t *op, const uint8_t *rest,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
-	struct e1000_params p = {
-		.id = "pri0", .netdev = "net0", .slot = -1,
-		.mac = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc },
-	};
 	const uint8_t *ops = data + HDR_SIZE, *img;
 	size_t nops, img_len;
 	struct e1000 *e;
@@ -196,17 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nd->vnet_hdr_len = hdr ? 12 : 0;
 	memset(vm.mem.slots[0].hva, 0, RAM);
 	memcpy(vm.mem.slots[0].hva, img, MIN(img_len, (size_t)RAM));
-	if (e1000_new(&vm, &p, nd, &e))
-		abort();
-	/*
-	 * Not placed on the host bridge: its BAR allocator never reclaims
-	 * (256 placements exhaust the I/O window); the handlers are called
-	 * directly anyway.  What a bus does once it placed a card: the
-	 * reset image that loads are checked against.
-	 */
-	memcpy(e->pci.cfg_reset, e->pci.cfg, sizeof(e->pci.cfg));
-	if (e1000_start(e))
-		abort();
+	e = new_card();
 	pci_cfg_write(&e->pci, PCI_COMMAND, PCI_COMMAND_MEMORY |
 		      PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
 	for (size_t i = 0; i < nops; i++) {
@@ -216,7 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       size - (size_t)(rest - data), hdr);
 	}
 	e1000_poll(e);
-	e1000_destroy(e);
+	migrate_to_new_card(e);
 	drain(peer);
 	drain(nd->fd);
 	return 0;
