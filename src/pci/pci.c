@@ -238,12 +238,30 @@ static void pci_bar_map(struct pci_dev *pd, int bar, uint64_t addr)
 		pd->ops->bar_moved(pd, bar, true, addr);
 }
 
+/* Would BAR i, at addr[i], sit on a lower-numbered BAR of the device? */
+static bool pci_bar_under_lower(const struct pci_dev *pd, int i,
+				const bool *on, const uint64_t *addr)
+{
+	const struct pci_bar *b = &pd->bars[i];
+
+	for (int j = 0; j < i; j++) {
+		const struct pci_bar *o = &pd->bars[j];
+
+		if (on[j] && (o->type == PCI_BAR_IO) == (b->type == PCI_BAR_IO) &&
+		    addr[j] < addr[i] + b->size && addr[i] < addr[j] + o->size)
+			return true;
+	}
+	return false;
+}
+
 /*
- * Every unmap before any map: a BAR that moves away frees its range for a
- * lower-numbered one waiting on it in the same pass, so no BAR stays dark
- * over a free range (where the next pass, e.g. a migration destination's
- * load, would map it).  Which of two BARs the guest put on top of each
- * other answers still depends on which came first; no sane guest does it.
+ * What is mapped follows config space, not the order of the guest's
+ * writes, so a migration destination that loads the same bytes maps the
+ * same BARs: every unmap comes before any map (a BAR that moves away frees
+ * its range for one waiting on it in the same pass), and of two BARs of
+ * the device that the guest put on top of each other the lower-numbered
+ * one answers.  Overlaps with other devices' BARs, guest errors too, stay
+ * with whoever was there first.
  */
 void pci_update_bars(struct pci_dev *pd)
 {
@@ -251,14 +269,17 @@ void pci_update_bars(struct pci_dev *pd)
 	uint64_t addr[PCI_NR_BARS];
 
 	for (int i = 0; i < PCI_NR_BARS; i++) {
-		struct pci_bar *b = &pd->bars[i];
-
 		on[i] = false;
-		if (b->type == PCI_BAR_UNUSED)
+		if (pd->bars[i].type == PCI_BAR_UNUSED)
 			continue;
 		addr[i] = pci_bar_addr(pd, i);
 		on[i] = pci_bar_decodes(pd, i, addr[i]);
-		if (b->mapped && (!on[i] || b->addr != addr[i]))
+	}
+	for (int i = 0; i < PCI_NR_BARS; i++) {
+		struct pci_bar *b = &pd->bars[i];
+
+		if (b->mapped && (!on[i] || b->addr != addr[i] ||
+				  pci_bar_under_lower(pd, i, on, addr)))
 			pci_bar_unmap(pd, i);
 	}
 	for (int i = 0; i < PCI_NR_BARS; i++)
