@@ -12,7 +12,8 @@
  *  - a loaded record holds only what a guest can write (the masked
  *    registers), whatever the stream said;
  *  - save -> load -> save gives the same bytes and leaves the line as it
- *    was (a destination raises no interrupt the source did not have).
+ *    was, on the device and on a new one (a destination raises no
+ *    interrupt the source did not have).
  *
  * Input: a sequence of 3-byte operations  op, a, b
  *   op % 6: 0 write register a%8 = b, 1 read register a%8, 2 the host
@@ -87,6 +88,29 @@ static void reload(void)
 		abort();
 }
 
+/* A destination's new UART takes the record and raises the same line. */
+static void migrate(void)
+{
+	static struct uart dst;
+	struct sreader rd;
+	struct sbuf sb;
+
+	if (!dst.dev.ops) {
+		pthread_mutex_init(&dst.lock, NULL);
+		dst.in_fd = dst.out_fd = -1;
+		dst.dev.ops = &uart_fuzz_ops;
+		strcpy(dst.dev.id, "com1-dst");
+	}
+	uart_init_regs(&dst, NULL);
+	fuzz_save(&uart.dev, &sb);
+	rd = (struct sreader){ .p = sb.data, .len = sb.len };
+	if (uart_load(&dst.dev, &rd, NULL, 0) || rd.off != sb.len ||
+	    dst.irq_level != uart.irq_level)
+		abort();
+	fuzz_expect_saved(&dst.dev, &sb);
+	sbuf_free(&sb);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct uart_host host = {
@@ -140,5 +164,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check();
 	}
 	reload();
+	migrate();
 	return 0;
 }
