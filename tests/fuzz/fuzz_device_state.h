@@ -44,21 +44,31 @@ static inline void fuzz_expect_saved(struct device *dev, const struct sbuf *was)
 	sbuf_free(&sb);
 }
 
+/*
+ * dev (paused) takes the record in sb as a migration destination must: all
+ * of it, then saves exactly those bytes.
+ */
+static inline void fuzz_load_expect_same(struct device *dev,
+					 const struct sbuf *sb)
+{
+	struct sreader rd = { .p = sb->data, .len = sb->len };
+	char err[256] = "";
+
+	if (dev->ops->load(dev, &rd, err, sizeof(err)) || rd.off != sb->len) {
+		fprintf(stderr, "%s: refused a record saved by its kind: %s\n",
+			dev->id, err[0] ? err : "bytes left over");
+		abort();
+	}
+	fuzz_expect_saved(dev, sb);
+}
+
 /* Save, load that, save again: the same bytes (call on a paused device). */
 static inline void fuzz_reload_own_state(struct device *dev)
 {
 	struct sbuf sb;
-	struct sreader rd;
-	char err[256] = "";
 
 	fuzz_save(dev, &sb);
-	rd = (struct sreader){ .p = sb.data, .len = sb.len };
-	if (dev->ops->load(dev, &rd, err, sizeof(err)) || rd.off != sb.len) {
-		fprintf(stderr, "%s: reloading its own state failed: %s\n",
-			dev->id, err[0] ? err : "bytes left over");
-		abort();
-	}
-	fuzz_expect_saved(dev, &sb);
+	fuzz_load_expect_same(dev, &sb);
 	sbuf_free(&sb);
 }
 

@@ -130,8 +130,6 @@ static inline void fuzz_vnet_migrate(struct virtio_net *src,
 {
 	struct fuzz_vnet_view was;
 	unsigned long msis;
-	struct sreader rd;
-	char err[256] = "";
 	struct sbuf sb;
 
 	fuzz_vnet_view_get(src, &was);
@@ -140,14 +138,7 @@ static inline void fuzz_vnet_migrate(struct virtio_net *src,
 	dst->dev.ops->reset(&dst->dev);
 	dst->dev.ops->pause(&dst->dev);
 	msis = fuzz_vnet_msis;
-	rd = (struct sreader){ .p = sb.data, .len = sb.len };
-	if (dst->dev.ops->load(&dst->dev, &rd, err, sizeof(err)) ||
-	    rd.off != sb.len) {
-		fprintf(stderr, "%s: the destination refused the record: %s\n",
-			src->dev.id, err[0] ? err : "bytes left over");
-		abort();
-	}
-	fuzz_expect_saved(&dst->dev, &sb);
+	fuzz_load_expect_same(&dst->dev, &sb);
 	fuzz_vnet_view_expect(dst, &was, msis);
 	sbuf_free(&sb);
 	src->dev.ops->resume(&src->dev);
