@@ -201,10 +201,11 @@ static void vp_set_status(struct virtio_pci *vp, uint8_t val)
 }
 
 /*
- * How a queue reads its ring follows the accepted features, whenever they
- * were accepted: a driver that enables queues before FEATURES_OK (out of
- * the spec's order) still gets the modes it negotiated, and a migration
- * destination, which derives them from the features, the same modes.
+ * How a queue reads its ring follows the accepted features: set for every
+ * queue when they are accepted (FEATURES_OK) or loaded, cleared by reset,
+ * so a driver that enables queues before FEATURES_OK (out of the spec's
+ * order) still gets the modes it negotiated, and a migration destination
+ * the same modes as the source.
  */
 void virtio_pci_queue_modes(struct virtio_pci *vp, struct virtq *vq)
 {
@@ -223,7 +224,6 @@ static void vp_queue_enable(struct virtio_pci *vp, struct virtio_pci_queue *pq)
 				      pq->index, vq->size, pq->max_size);
 		return;
 	}
-	virtio_pci_queue_modes(vp, vq);
 	if (virtq_enable(vq))
 		virtio_pci_queue_broken(vp, pq->index);
 }

@@ -320,6 +320,18 @@ static void test_bar_overlap_stays_dark(void **state)
 	assert_false(f->b->bars[0].mapped);
 }
 
+/* BAR1 (f->mem) answers at addr and BAR2 is dark. */
+static void expect_bar1_over_bar2(struct fixture *f, uint64_t addr)
+{
+	uint32_t v;
+
+	assert_true(f->a->bars[1].mapped);
+	assert_false(f->a->bars[2].mapped);
+	f->mem.reads = 0;
+	assert_int_equal(bus_read(&f->vm.mmio, addr + 8, &v, 4), 0);
+	assert_int_equal(f->mem.reads, 1);
+}
+
 /*
  * Two BARs of one device put on top of each other: the lower-numbered one
  * answers, whichever the guest wrote first, so a migration destination
@@ -331,7 +343,6 @@ static void test_bar_overlap_within_device(void **state)
 	struct fixture *f = *state;
 	struct pci_dev *pd = f->a;
 	const uint64_t x = 0xd0000000, y = 0xd0010000;
-	uint32_t v;
 
 	assert_int_equal(pci_host_add(f->vm.pci, pd, 3), 0);
 	pci_cfg_write(pd, PCI_BASE_ADDRESS_3, 0, 4);
@@ -339,11 +350,7 @@ static void test_bar_overlap_within_device(void **state)
 	pci_cfg_write(pd, PCI_BASE_ADDRESS_2, x, 4);
 	assert_true(pd->bars[2].mapped);
 	pci_cfg_write(pd, PCI_BASE_ADDRESS_1, x, 4);
-	assert_true(pd->bars[1].mapped);
-	assert_false(pd->bars[2].mapped);
-	f->mem.reads = 0;
-	assert_int_equal(bus_read(&f->vm.mmio, x + 8, &v, 4), 0);
-	assert_int_equal(f->mem.reads, 1);
+	expect_bar1_over_bar2(f, x);
 	/* BAR2 moves off: it comes on there, BAR1 stays. */
 	pci_cfg_write(pd, PCI_BASE_ADDRESS_2, y, 4);
 	assert_true(pd->bars[2].mapped);
@@ -351,11 +358,7 @@ static void test_bar_overlap_within_device(void **state)
 	assert_true(pd->bars[1].mapped);
 	/* The other order ends the same: BAR1 answers, BAR2 is dark. */
 	pci_cfg_write(pd, PCI_BASE_ADDRESS_2, x, 4);
-	assert_true(pd->bars[1].mapped);
-	assert_false(pd->bars[2].mapped);
-	f->mem.reads = 0;
-	assert_int_equal(bus_read(&f->vm.mmio, x + 8, &v, 4), 0);
-	assert_int_equal(f->mem.reads, 1);
+	expect_bar1_over_bar2(f, x);
 }
 
 static void test_slots(void **state)
