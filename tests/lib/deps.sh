@@ -2,8 +2,6 @@
 # Install the Debian packages fvmm's build and tests need, once.
 # Sourced or run by the demo and the test runner; idempotent and quiet when
 # everything is already there.  See README.md for why each package is needed.
-set -euo pipefail
-
 FVMM_DEPS=(
 	build-essential		# gcc, make: the VMM, the guest, the tools
 	clang			# libFuzzer targets
@@ -18,7 +16,7 @@ FVMM_DEPS=(
 
 fvmm_missing_deps() {
 	local pkg missing=()
-	for pkg in "${FVMM_DEPS[@]}"; do
+	for pkg in "$@"; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$pkg")
 	done
@@ -26,8 +24,13 @@ fvmm_missing_deps() {
 }
 
 fvmm_install_deps() {
+	fvmm_install_pkgs "${FVMM_DEPS[@]}"
+}
+
+# fvmm_install_pkgs PKG...: install those of PKG that are missing.
+fvmm_install_pkgs() {
 	local missing
-	missing=$(fvmm_missing_deps)
+	missing=$(fvmm_missing_deps "$@")
 	[[ -z $missing ]] && return 0
 	if [[ $(id -u) -ne 0 ]]; then
 		echo "fvmm: missing Debian packages: $missing (run as root to install)" >&2
@@ -41,5 +44,6 @@ fvmm_install_deps() {
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -euo pipefail
 	fvmm_install_deps
 fi
