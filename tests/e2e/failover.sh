@@ -189,6 +189,17 @@ wait_until 10 peer_ping "$G0" 1
 check ping-fo0 $? "peer cannot ping $G0"
 
 probe_start probe
+# E2E_CONSOLE_TS=1 (debugging): every 100 ms, the taps' counters and the
+# port br0 forwards the guest's MAC to, to line up with the probe's losses.
+if [[ ${E2E_CONSOLE_TS:-0} == 1 ]]; then
+	(for _ in $(seq 600); do
+		echo "${EPOCHREALTIME/./} $(tap_stat "$T0" rx) $(tap_stat "$T0" tx)" \
+			"$(tap_stat "$T1" rx) $(tap_stat "$T1" tx)" \
+			"$(in_host src bridge fdb show br br0 | grep -i "$MAC" | grep -v permanent | tr '\n' ' ')"
+		sleep 0.1
+	done >"$TEST_TMP/samples") &
+	on_exit kill $!
+fi
 
 # 1. Hot-add the primary: fo0 transmits through it once it has link.
 add_primary >"$TEST_TMP/add1" 2>&1

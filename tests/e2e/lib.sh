@@ -100,6 +100,15 @@ wait_until() {
 # e2e_fvmm NAME HOST ARGS...: start fvmm in HOST's namespace in the
 # background; console in $TEST_TMP/NAME.out, log in NAME.err, stdin from
 # the fifo NAME.in (write guest shell commands with e2e_console_cmd).
+_console_ts() {
+	local line t
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >>"$1"
+		t=${EPOCHREALTIME/./}
+		printf '%s %s\n' "$((t / 1000))" "$line" >>"$1.ts"
+	done
+}
+
 e2e_fvmm() {
 	local name=$1 h=$2
 	shift 2
@@ -107,8 +116,16 @@ e2e_fvmm() {
 	# Not through in_host: a shell function in the background is a
 	# subshell, and $! would name it instead of fvmm (whose fds and
 	# memory the tests measure, and which a kill must reach).
-	ip netns exec "${NS_HOST[$h]}" "$FVMM" --kernel "$GUEST" --serial stdio "$@" \
-		<"$TEST_TMP/$name.in" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+	# E2E_CONSOLE_TS=1 (debugging): also NAME.out.ts, each console line
+	# with the Unix time in ms, to line up with the probe.
+	if [[ ${E2E_CONSOLE_TS:-0} == 1 ]]; then
+		ip netns exec "${NS_HOST[$h]}" "$FVMM" --kernel "$GUEST" --serial stdio "$@" \
+			<"$TEST_TMP/$name.in" 2>"$TEST_TMP/$name.err" \
+			> >(_console_ts "$TEST_TMP/$name.out") &
+	else
+		ip netns exec "${NS_HOST[$h]}" "$FVMM" --kernel "$GUEST" --serial stdio "$@" \
+			<"$TEST_TMP/$name.in" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+	fi
 	FVMM_PID[$name]=$!
 	exec {_fd}>"$TEST_TMP/$name.in"		# keep the fifo open for writing
 	eval "FVMM_IN_$name=$_fd"

@@ -23,11 +23,16 @@ _run_cleanups() {
 	local c
 	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
 	# A failed script's consoles and reports are what explain the failure.
-	if [[ $_failed -eq 0 ]]; then
-		rm -rf "$TEST_TMP"
-	else
-		echo "test files kept in $TEST_TMP"
+	# They go into the checkout's build/test-logs, which is also where a
+	# script run inside tools/kvmbox leaves them for the host to read.
+	if [[ $_failed -ne 0 ]]; then
+		local keep
+		keep=$FVMM_ROOT/build/test-logs/$(basename "$(dirname "$0")")-$(basename "$0" .sh).files
+		rm -rf "$keep" && mkdir -p "$keep" &&
+			find "$TEST_TMP" -maxdepth 1 -type f -exec cp {} "$keep"/ \; &&
+			echo "test files kept in $keep"
 	fi
+	rm -rf "$TEST_TMP"
 }
 trap _run_cleanups EXIT
 trap 'exit 130' INT TERM
