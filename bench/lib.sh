@@ -49,3 +49,25 @@ bench_huge_pages() {
 	echo advise >"$knob" || return 0
 	on_exit "echo $old >$knob"
 }
+
+# bench_boxed ARGS: on a host without /dev/kvm, run this benchmark again
+# inside tools/kvmbox, where fvmm and QEMU both use the box's /dev/kvm in
+# the same run (the ratios compare like with like; absolute times do not
+# compare with a bare-metal KVM host).
+bench_boxed() {
+	[[ -c /dev/kvm || -n ${FVMM_BENCH_IN_BOX:-} ]] && return 0
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	echo "$(basename "$0"): no /dev/kvm on this host: running inside tools/kvmbox"
+	FVMM_BENCH_IN_BOX=1 exec "$root/tools/kvmbox" \
+		--timeout "${BENCH_BOX_TIMEOUT:-1800}" -- "$0" "$@"
+}
+
+# bench_where: the header line saying where the numbers come from.
+bench_where() {
+	if [[ -n ${FVMM_BENCH_IN_BOX:-} ]]; then
+		echo "where: inside tools/kvmbox: Debian's kvm-amd $(uname -r) on QEMU TCG -cpu max, $(nproc) box vCPUs, host $(cat /proc/sys/kernel/hostname 2>/dev/null); absolute times are not bare-metal KVM times, ratios (same box, same run) are"
+	else
+		echo "where: directly on this host's /dev/kvm (Linux $(uname -r), $(nproc) CPUs)"
+	fi
+}

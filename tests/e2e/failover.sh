@@ -32,6 +32,13 @@ MAC=52:54:00:99:00:10
 T0=fvt0-$E2E_ID		# standby's tap
 T1=fvt1-$E2E_ID		# primary's tap
 CYCLES=${FAILOVER_CYCLES:-50}
+# The probe's rate.  Inside tools/kvmbox every e1000 register access is an
+# exit through emulated SVM into the box's KVM and on to fvmm, and the
+# primary path carries only some hundreds of echoes a second: at 1000/s its
+# queues overflow and lose datagrams with no switch near.  200/s keeps the
+# box below that, so that loss still means what it means on real KVM.
+PROBE_RATE=${FAILOVER_PROBE_RATE:-1000}
+[[ -n ${KVMBOX:-} ]] && PROBE_RATE=${FAILOVER_PROBE_RATE:-200}
 # Loss allowed per switch: surprise removal loses what is in flight to the
 # primary until the guest's gratuitous ARP; the others should lose none.
 MAX_LOST_PER_SWITCH=${FAILOVER_MAX_LOST_PER_SWITCH:-10}
@@ -76,7 +83,7 @@ fo_path_counter_grows() {
 	wait_until 3 e2e_console_count_is vm "^    $1 eth" $((n + 2)) || return 1
 	b=$(fo_counter "$1" "$2")
 	echo "guest $1 $2 $a -> $b"
-	(( b - a >= 500 ))
+	(( b - a >= PROBE_RATE / 2 ))
 }
 
 # mark WHAT: note an event with its ms offset in the probe's run (the
@@ -105,13 +112,13 @@ to_standby() {
 	wait_until 5 e2e_console_count_is "$1" 'fo0: tx path -> standby \(eth0\)' "$2"
 }
 
-# probe_start NAME [RATE]: datagrams/s (1000) from the peer until probe_stop.
+# probe_start NAME [RATE]: datagrams/s ($PROBE_RATE) from the peer until probe_stop.
 probe_start() {
 	# Not through a shell function: that would put a subshell, which
 	# ignores SIGINT, between us and the probe.
 	PROBE_T0=$(date +%s%N)
 	mark "probe $1"
-	ip netns exec "$NS_PEER" "$PROBE" --rate "${2:-1000}" --duration 600 --quiet \
+	ip netns exec "$NS_PEER" "$PROBE" --rate "${2:-$PROBE_RATE}" --duration 600 --quiet \
 		--json "$TEST_TMP/$1.json" --csv "$TEST_TMP/$1.csv" "$G0" \
 		>"$TEST_TMP/$1.out" 2>&1 &
 	probe_pid=$!
@@ -132,7 +139,7 @@ probe_stop() {
 	# Loss bursts: where and how long, to match them with the switches.
 	tr -d ' \n' <"$json" | grep -oE '\{"first_seq[^}]*\}' |
 		sed -E 's/.*"count":([0-9]+).*"start_ms":([0-9.]+).*/  burst: \1 lost at \2 ms/'
-	[[ -n $lost && -n $gap && ${sent:-0} -gt 1000 ]] && (( lost <= max )) &&
+	[[ -n $lost && -n $gap && ${sent:-0} -gt $PROBE_RATE ]] && (( lost <= max )) &&
 		awk -v g="$gap" -v m="$MAX_GAP_MS" 'BEGIN { exit !(g <= m) }'
 	check "$name-loss-only-in-switch-windows" $? \
 		"lost $lost (max $max), longest gap $gap ms (max $MAX_GAP_MS)"
@@ -208,9 +215,9 @@ to_primary vm 1
 check switch-to-primary $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
 fo_path_counter_grows primary tx >"$TEST_TMP/c1" 2>&1
 check guest-primary-tx-grows $? "$(cat "$TEST_TMP/c1")"
-grows "$T1" rx 500 >"$TEST_TMP/t1" 2>&1
+grows "$T1" rx $((PROBE_RATE / 2)) >"$TEST_TMP/t1" 2>&1
 check host-tap-primary-carries-guest-tx $? "$(cat "$TEST_TMP/t1")"
-grows "$T1" tx 500 >"$TEST_TMP/t1b" 2>&1
+grows "$T1" tx $((PROBE_RATE / 2)) >"$TEST_TMP/t1b" 2>&1
 check host-bridge-sends-to-primary $? "$(cat "$TEST_TMP/t1b")"
 
 # 2. Orderly removal: back to the standby, DEVICE_DELETED.
@@ -218,7 +225,7 @@ del_primary orderly "$TEST_TMP/ev1"
 check orderly-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev1")"
 to_standby vm 1
 check orderly-switch-to-standby $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
-grows "$T0" rx 500 >"$TEST_TMP/t2" 2>&1
+grows "$T0" rx $((PROBE_RATE / 2)) >"$TEST_TMP/t2" 2>&1
 check orderly-standby-carries-tx $? "$(cat "$TEST_TMP/t2")"
 sleep 1
 
@@ -227,7 +234,7 @@ add_primary >"$TEST_TMP/add2" 2>&1
 check device-add-again $? "$(cat "$TEST_TMP/add2")"
 to_primary vm 2
 check switch-to-primary-again $? "no switch line: $(tail -n 6 "$TEST_TMP/vm.out")"
-grows "$T1" rx 500 >"$TEST_TMP/t3" 2>&1
+grows "$T1" rx $((PROBE_RATE / 2)) >"$TEST_TMP/t3" 2>&1
 check primary-again-carries-tx $? "$(cat "$TEST_TMP/t3")"
 del_primary surprise "$TEST_TMP/ev2"
 check surprise-device-deleted $? "no DEVICE_DELETED: $(cat "$TEST_TMP/ev2")"
@@ -323,7 +330,7 @@ check refuse-fvmm-responsive $? "query-status: $(cat "$TEST_TMP/qs-ref")"
 ! e2e_ctl device_del id=pri0 >"$TEST_TMP/del2-ref" 2>&1 &&
 	grep -q 'already in the process of unplug' "$TEST_TMP/del2-ref"
 check refuse-second-del-refused $? "$(cat "$TEST_TMP/del2-ref")"
-grows "$T1" rx 500 >"$TEST_TMP/t-ref" 2>&1
+grows "$T1" rx $((PROBE_RATE / 2)) >"$TEST_TMP/t-ref" 2>&1
 check refuse-primary-keeps-carrying-traffic $? "$(cat "$TEST_TMP/t-ref")"
 del_primary surprise "$TEST_TMP/ev-ref2" && to_standby ref 1
 check refuse-surprise-completes $? "$(cat "$TEST_TMP/ev-ref2"; tail -n 4 "$TEST_TMP/ref.out")"
@@ -339,7 +346,7 @@ QMP=$TEST_TMP/qmp3.sock
 boot_pair slow netpoll.sleep_delay_us=400
 add_primary >/dev/null 2>&1 && to_primary slow 1
 check slow-primary-active $? "primary not in use: $(tail -n 6 "$TEST_TMP/slow.out")"
-probe_start slow-probe 2000
+probe_start slow-probe $((2 * PROBE_RATE))
 sleep 2
 mark "link down"
 e2e_ctl set_link name=pri0 up=false >"$TEST_TMP/link-down" 2>&1 && to_standby slow 1
