@@ -43,6 +43,10 @@ PROBE_RATE=${FAILOVER_PROBE_RATE:-1000}
 # primary until the guest's gratuitous ARP; the others should lose none.
 MAX_LOST_PER_SWITCH=${FAILOVER_MAX_LOST_PER_SWITCH:-10}
 MAX_GAP_MS=${FAILOVER_MAX_GAP_MS:-200}
+# In the box all vCPUs share one host thread in turns (tools/kvmbox), so a
+# quiet spell of a few hundred ms is the emulator's, not fvmm's (seen: 327
+# ms with 30 datagrams lost in 100 switches); issue 15's generous bound.
+[[ -n ${KVMBOX:-} ]] && MAX_GAP_MS=${FAILOVER_MAX_GAP_MS:-500}
 # fvmm's own memory may settle (allocator caches) but must not grow per cycle.
 MAX_RSS_GROWTH_KIB=1024
 QUIET_ROUNDS=${FAILOVER_QUIET_ROUNDS:-20}
