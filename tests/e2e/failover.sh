@@ -39,14 +39,21 @@ CYCLES=${FAILOVER_CYCLES:-50}
 # box below that, so that loss still means what it means on real KVM.
 PROBE_RATE=${FAILOVER_PROBE_RATE:-1000}
 [[ -n ${KVMBOX:-} ]] && PROBE_RATE=${FAILOVER_PROBE_RATE:-200}
-# Loss allowed per switch: surprise removal loses what is in flight to the
-# primary until the guest's gratuitous ARP; the others should lose none.
-MAX_LOST_PER_SWITCH=${FAILOVER_MAX_LOST_PER_SWITCH:-10}
+# Loss allowed per switch, as time at the probe's rate: surprise removal and
+# link loss drop what is in flight to the primary until the guest's
+# gratuitous ARP through the standby; the others should lose none.
+MAX_LOST_MS_PER_SWITCH=${FAILOVER_MAX_LOST_MS_PER_SWITCH:-10}
 MAX_GAP_MS=${FAILOVER_MAX_GAP_MS:-200}
-# In the box all vCPUs share one host thread in turns (tools/kvmbox), so a
-# quiet spell of a few hundred ms is the emulator's, not fvmm's (seen: 327
-# ms with 30 datagrams lost in 100 switches); issue 15's generous bound.
-[[ -n ${KVMBOX:-} ]] && MAX_GAP_MS=${FAILOVER_MAX_GAP_MS:-500}
+# In the box every vCPU and every fvmm thread takes turns on one emulating
+# host thread (tools/kvmbox), so the probe measures the emulator as much as
+# fvmm: seen there with no switch near, a 700 ms quiet spell and 64 echoes
+# dropped because fvmm's loop thread did not run for 160 ms.  There the
+# checks catch an outage (the VM unreachable for seconds, as a lost wake-up
+# does); the tight figures are real KVM's, and the benchmark's.
+if [[ -n ${KVMBOX:-} ]]; then
+	MAX_LOST_MS_PER_SWITCH=${FAILOVER_MAX_LOST_MS_PER_SWITCH:-250}
+	MAX_GAP_MS=${FAILOVER_MAX_GAP_MS:-1500}
+fi
 # fvmm's own memory may settle (allocator caches) but must not grow per cycle.
 MAX_RSS_GROWTH_KIB=1024
 QUIET_ROUNDS=${FAILOVER_QUIET_ROUNDS:-20}
@@ -121,8 +128,9 @@ probe_start() {
 	# Not through a shell function: that would put a subshell, which
 	# ignores SIGINT, between us and the probe.
 	PROBE_T0=$(date +%s%N)
+	probe_rate=${2:-$PROBE_RATE}
 	mark "probe $1"
-	ip netns exec "$NS_PEER" "$PROBE" --rate "${2:-$PROBE_RATE}" --duration 600 --quiet \
+	ip netns exec "$NS_PEER" "$PROBE" --rate "$probe_rate" --duration 600 --quiet \
 		--json "$TEST_TMP/$1.json" --csv "$TEST_TMP/$1.csv" "$G0" \
 		>"$TEST_TMP/$1.out" 2>&1 &
 	probe_pid=$!
@@ -132,7 +140,8 @@ probe_start() {
 
 # probe_stop NAME SWITCHES: stop it; the loss must fit the switch windows.
 probe_stop() {
-	local name=$1 switches=$2 lost gap sent max=$(( $2 * MAX_LOST_PER_SWITCH ))
+	local name=$1 switches=$2 lost gap sent
+	local max=$(( switches * probe_rate * MAX_LOST_MS_PER_SWITCH / 1000 ))
 	local json=$TEST_TMP/$1.json
 	sleep 1
 	kill -INT "$probe_pid"
@@ -143,7 +152,7 @@ probe_stop() {
 	# Loss bursts: where and how long, to match them with the switches.
 	tr -d ' \n' <"$json" | grep -oE '\{"first_seq[^}]*\}' |
 		sed -E 's/.*"count":([0-9]+).*"start_ms":([0-9.]+).*/  burst: \1 lost at \2 ms/'
-	[[ -n $lost && -n $gap && ${sent:-0} -gt $PROBE_RATE ]] && (( lost <= max )) &&
+	[[ -n $lost && -n $gap && ${sent:-0} -gt $probe_rate ]] && (( lost <= max )) &&
 		awk -v g="$gap" -v m="$MAX_GAP_MS" 'BEGIN { exit !(g <= m) }'
 	check "$name-loss-only-in-switch-windows" $? \
 		"lost $lost (max $max), longest gap $gap ms (max $MAX_GAP_MS)"
