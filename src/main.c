@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/vm.h"
+#include "migration/migration.h"
 
 static int sigfd = -1;
 
@@ -81,11 +82,13 @@ int main(int argc, char **argv)
 	ret = watch_exit_signals(&vm, &sigs);
 	if (ret)
 		pr_warn("cannot watch SIGTERM/SIGINT: %s", strerror(-ret));
-	if (qmp_server_start(&vm)) {
+	if (migration_init(&vm) || qmp_server_start(&vm)) {
+		migration_shutdown(&vm);
 		vm_destroy(&vm);
 		return 1;
 	}
 	ret = vm_run(&vm);
+	migration_shutdown(&vm);
 	qmp_server_stop(&vm);
 	if (sigfd >= 0) {
 		evloop_del(&vm.loop, sigfd);

@@ -48,7 +48,11 @@ static int qmp_stop(struct qmp_request *req)
 
 static int qmp_cont(struct qmp_request *req)
 {
-	if (vm_state(req->vm) != VM_PAUSED)
+	int state = vm_state(req->vm);
+
+	if (state == VM_POSTMIGRATE)
+		pr_warn("cont after a completed migration: this VM now runs twice (a fork); their disks and networks will disagree");
+	else if (state != VM_PAUSED)
 		return 0;
 	vm_resume(req->vm);
 	if (vm_state(req->vm) == VM_RUNNING)
@@ -127,7 +131,8 @@ static int qmp_query_cpus_fast(struct qmp_request *req)
 static const struct qmp_command qmp_vm_commands[] = {
 	{ .name = "query-status", .handler = qmp_query_status },
 	{ .name = "stop", .handler = qmp_stop, .states = QMP_LIVE },
-	{ .name = "cont", .handler = qmp_cont, .states = QMP_LIVE },
+	{ .name = "cont", .handler = qmp_cont,
+	  .states = QMP_LIVE | QMP_STATE(VM_POSTMIGRATE) },
 	{ .name = "quit", .handler = qmp_quit },
 	{ .name = "set_link", .handler = qmp_set_link,
 	  .args = set_link_args, .states = QMP_LIVE },

@@ -187,6 +187,10 @@ const char *qmp_state_name(int state)
 		return "paused";
 	case VM_SHUTDOWN:
 		return "shutdown";
+	case VM_INMIGRATE:
+		return "inmigrate";
+	case VM_POSTMIGRATE:
+		return "postmigrate";
 	}
 	return "unknown";
 }

@@ -10,7 +10,7 @@
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS,
 	OPT_SERIAL, OPT_NETDEV, OPT_DEVICE, OPT_HELP, OPT_VERSION,
-	OPT_VERBOSE, OPT_QUIET, OPT_QMP, OPT_ROOT_PORTS, OPT_VCPU_PIN,
+	OPT_VERBOSE, OPT_QUIET, OPT_QMP, OPT_ROOT_PORTS, OPT_VCPU_PIN, OPT_INCOMING,
 };
 
 static const struct option options[] = {
@@ -27,6 +27,7 @@ static const struct option options[] = {
 	{ "qmp",     required_argument, NULL, OPT_QMP },
 	{ "root-ports", required_argument, NULL, OPT_ROOT_PORTS },
 	{ "vcpu-pin", required_argument, NULL, OPT_VCPU_PIN },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "verbose", no_argument,       NULL, OPT_VERBOSE },
 	{ "quiet",   no_argument,       NULL, OPT_QUIET },
 	{ "help",    no_argument,       NULL, OPT_HELP },
@@ -53,6 +54,9 @@ void config_usage(FILE *out)
 "  --root-ports N       N hot-pluggable PCIe root ports rp1..rpN (0-%d)\n"
 "  --vcpu-pin CPU,...   run vCPU i on host CPU number i of the list only\n"
 "                       (one per vCPU; default: wherever the host likes)\n"
+"  --incoming URI       wait for a migrating VM instead of booting: URI is\n"
+"                       tcp:HOST:PORT, unix:PATH or defer (then QMP\n"
+"                       migrate-incoming); give the source's options\n"
 "  --verbose / --quiet  more / fewer host messages on stderr\n"
 "  --help, --version\n"
 "\n"
@@ -188,6 +192,15 @@ static int config_option(int opt, const char *arg, struct vm_config *cfg)
 		return 0;
 	case OPT_VCPU_PIN:
 		return parse_vcpu_pin(arg, cfg);
+	case OPT_INCOMING:
+		if (strcmp(arg, "defer") && strncmp(arg, "tcp:", 4) &&
+		    strncmp(arg, "unix:", 5)) {
+			pr_err("--incoming: expected tcp:HOST:PORT, unix:PATH or defer, got '%s'",
+			       arg);
+			return -EINVAL;
+		}
+		cfg->incoming = arg;
+		return 0;
 	case OPT_VERBOSE:
 		log_level = log_level < LOG_DEBUG ? log_level + 1 : LOG_DEBUG;
 		return 0;

@@ -28,6 +28,12 @@ struct device_ops {
 		    size_t errlen);
 	/* NICs only: carrier seen by the guest (QMP set_link).  -ENOTSUP. */
 	int (*set_link)(struct device *dev, bool up);
+	/*
+	 * NICs only, optional: make the network learn where the NIC is now
+	 * (after a migration resumed it elsewhere): the guest's own announce
+	 * where negotiated (virtio GUEST_ANNOUNCE), else a RARP from the host.
+	 */
+	int (*announce)(struct device *dev);
 	/* Unregister regions/fds and free; called with the VM quiesced or
 	 * after the device is unreachable (hot-unplug completed). */
 	void (*destroy)(struct device *dev);

@@ -246,6 +246,26 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	}
 }
 
+/*
+ * KVM finishes an emulated I/O instruction (the IN's result into rax, the
+ * instruction pointer past it) only on the next KVM_RUN.  State read while
+ * that is pending would replay the instruction on a migration destination,
+ * so before parking, enter once with immediate_exit: KVM completes it and
+ * returns at once (Documentation/virt/kvm/api.rst, KVM_EXIT_IO/MMIO).
+ */
+static void vcpu_complete_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (run->exit_reason != KVM_EXIT_IO && run->exit_reason != KVM_EXIT_MMIO)
+		return;
+	__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (ioctl(v->fd, KVM_RUN, 0) == 0 || (errno != EINTR && errno != EAGAIN))
+		pr_warn("vcpu%u: completing I/O before parking: %s", v->index,
+			strerror(errno));
+	run->immediate_exit = 0;
+}
+
 /* Park while the VM is paused; false when the VM is ending. */
 static bool vcpu_may_run(struct vcpu *v)
 {
@@ -253,7 +273,9 @@ static bool vcpu_may_run(struct vcpu *v)
 	bool ok;
 
 	pthread_mutex_lock(&vm->lock);
-	while (vm->state == VM_PAUSED && !vm->exiting) {
+	if (vm->state != VM_RUNNING && !vm->exiting)
+		vcpu_complete_io(v);
+	while (vm->state != VM_RUNNING && !vm->exiting) {
 		v->parked = true;
 		pthread_cond_broadcast(&vm->cond);
 		pthread_cond_wait(&vm->cond, &vm->lock);

@@ -304,6 +304,13 @@ static int check_vcpu_pin(const struct vm_config *cfg)
 	return 0;
 }
 
+static void devices_pause(struct vm *vm)
+{
+	for (struct device *d = vm->devices; d; d = d->next)
+		if (d->ops->pause)
+			d->ops->pause(d);
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	struct boot_info bi;
@@ -342,12 +349,22 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		ret = legacy_devices_create(vm);
 	if (!ret)
 		ret = pci_machine_init(vm);
-	if (!ret)
+	/*
+	 * A destination's RAM, firmware tables and vCPU state all come from
+	 * the stream; RAM it never receives must stay zero (migration/ram.c
+	 * elides zero pages it has not written).
+	 */
+	memset(&bi, 0, sizeof(bi));
+	if (!ret && !cfg->incoming)
 		ret = vm_load_kernel(vm, &bi);
-	if (!ret)
+	if (!ret && !cfg->incoming)
 		ret = vm_setup_firmware_tables(vm);
 	if (!ret)
 		ret = vm_create_vcpus(vm, &bi);
+	if (!ret && cfg->incoming) {
+		vm->state = VM_INMIGRATE;
+		devices_pause(vm);
+	}
 	return ret;
 }
 
@@ -435,18 +452,49 @@ void vm_pause(struct vm *vm)
 		       !vm->exiting)
 			pthread_cond_wait(&vm->cond, &vm->lock);
 	pthread_mutex_unlock(&vm->lock);
-	for (struct device *d = vm->devices; d; d = d->next)
-		if (d->ops->pause)
-			d->ops->pause(d);
+	devices_pause(vm);
+}
+
+static bool state_is_paused(enum vm_run_state s)
+{
+	return s == VM_PAUSED || s == VM_INMIGRATE || s == VM_POSTMIGRATE;
+}
+
+bool vm_set_paused_state(struct vm *vm, enum vm_run_state state)
+{
+	bool ok;
+
+	pthread_mutex_lock(&vm->lock);
+	ok = state_is_paused(vm->state) && state_is_paused(state);
+	if (ok)
+		vm->state = state;
+	pthread_mutex_unlock(&vm->lock);
+	return ok;
+}
+
+enum vm_run_state vm_get_state(struct vm *vm)
+{
+	enum vm_run_state s;
+
+	pthread_mutex_lock(&vm->lock);
+	s = vm->state;
+	pthread_mutex_unlock(&vm->lock);
+	return s;
 }
 
 void vm_resume(struct vm *vm)
 {
+	pthread_mutex_lock(&vm->lock);
+	if (!state_is_paused(vm->state)) {
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
+	pthread_mutex_unlock(&vm->lock);
 	for (struct device *d = vm->devices; d; d = d->next)
 		if (d->ops->resume)
 			d->ops->resume(d);
 	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_PAUSED)
+	if (state_is_paused(vm->state))
 		vm->state = VM_RUNNING;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);

@@ -25,6 +25,7 @@ struct vm_config {
 	enum serial_mode serial;
 	const char *serial_path;
 	const char *qmp;		/* "unix:PATH" or NULL */
+	const char *incoming;		/* --incoming URI or "defer"; NULL: boot */
 	unsigned nr_root_ports;		/* --root-ports: rp1..rpN */
 	/* --vcpu-pin: host CPU of vCPU i, for i < nr_vcpu_pin (0: unpinned). */
 	unsigned vcpu_pin[VM_MAX_CPUS];
@@ -41,7 +42,14 @@ struct irq_routing;
 struct pci_host;
 struct qmp_server;
 
-enum vm_run_state { VM_RUNNING, VM_PAUSED, VM_SHUTDOWN };
+/*
+ * vCPUs run only in VM_RUNNING.  INMIGRATE: a destination waiting for or
+ * loading its state; POSTMIGRATE: a source whose VM now runs elsewhere
+ * (QEMU's RunState names; both are paused states).
+ */
+enum vm_run_state {
+	VM_RUNNING, VM_PAUSED, VM_SHUTDOWN, VM_INMIGRATE, VM_POSTMIGRATE,
+};
 
 struct vm {
 	struct vm_config cfg;
@@ -94,8 +102,15 @@ void vm_request_exit(struct vm *vm, int status, const char *why);
 void vm_request_exit_cause(struct vm *vm, int status, const char *why,
 			   bool guest, const char *cause);
 
-/* Stop all vCPUs (they park) / let them run again.  Not from a vCPU thread. */
+/*
+ * Stop all vCPUs (they park, with any pending I/O completed so their state
+ * can be read) and pause the devices / resume both from any paused state.
+ * Not from a vCPU thread.
+ */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
+/* Change between paused states (PAUSED -> POSTMIGRATE); false otherwise. */
+bool vm_set_paused_state(struct vm *vm, enum vm_run_state state);
+enum vm_run_state vm_get_state(struct vm *vm);
 
 #endif

@@ -404,6 +404,11 @@ static int e1000_dev_set_link(struct device *dev, bool up)
 	return e1000_set_link(container_of(dev, struct e1000, dev), up);
 }
 
+static int e1000_dev_announce(struct device *dev)
+{
+	return e1000_announce(container_of(dev, struct e1000, dev));
+}
+
 static void e1000_dev_destroy(struct device *dev)
 {
 	e1000_destroy(container_of(dev, struct e1000, dev));
@@ -417,6 +422,7 @@ static const struct device_ops e1000_dev_ops = {
 	.save = e1000_save,
 	.load = e1000_load,
 	.set_link = e1000_dev_set_link,
+	.announce = e1000_dev_announce,
 	.destroy = e1000_dev_destroy,
 };
 

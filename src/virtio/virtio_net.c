@@ -745,6 +745,11 @@ static int vnet_dev_set_link(struct device *dev, bool up)
 	return vnet_set_link(container_of(dev, struct virtio_net, dev), up);
 }
 
+static int vnet_dev_announce(struct device *dev)
+{
+	return virtio_net_announce(dev->vm, dev->id, false);
+}
+
 static void vnet_dev_destroy(struct device *dev)
 {
 	virtio_net_free(container_of(dev, struct virtio_net, dev));
@@ -758,6 +763,7 @@ static const struct device_ops virtio_net_dev_ops = {
 	.save = vnet_save,
 	.load = vnet_load,
 	.set_link = vnet_dev_set_link,
+	.announce = vnet_dev_announce,
 	.destroy = vnet_dev_destroy,
 };
 

@@ -16,16 +16,21 @@
 #include <string.h>
 
 #include "conn.h"
+#include "migrate.h"
 #include "print.h"
 
 #define DEFAULT_TIMEOUT	10.0
+/* A migration of a large, busy VM takes long; still, never forever. */
+#define MIGRATE_TIMEOUT	3600.0
 
 struct ctl_opts {
 	bool json;
 	double timeout;
+	bool timeout_set;
 	long count;		/* events: -1 = unlimited */
 	const char *socket;
 	const char *cmd;
+	const char *uri;	/* migrate */
 	json_t *args;
 };
 
@@ -34,6 +39,7 @@ static void usage(FILE *out)
 	fputs(
 "Usage: fvmm-ctl [--json] [--timeout S] SOCKET COMMAND [key=value ...]\n"
 "       fvmm-ctl [--json] [--timeout S] SOCKET events [--count N]\n"
+"       fvmm-ctl [--json] [--timeout S] SOCKET migrate URI\n"
 "Send one QMP command to fvmm's control socket (SOCKET is PATH or unix:PATH)\n"
 "and print the result, or follow the event stream.\n"
 "\n"
@@ -46,12 +52,17 @@ static void usage(FILE *out)
 "  --timeout S   give up after S seconds (default 10; 0 = no limit).\n"
 "                events: follow for S seconds, then exit 0\n"
 "  --count N     events: exit after N events\n"
+"  migrate URI   start a live migration to URI (tcp:HOST:PORT, unix:PATH)\n"
+"                and follow it with a progress line, then print its figures;\n"
+"                Ctrl-C or --timeout (default for migrate 3600 s) cancels it.\n"
+"                Exit 0 completed, 1 failed or cancelled, 2 as below\n"
 "  -h, --help    this text\n"
 "\n"
 "Examples:\n"
 "  fvmm-ctl /tmp/qmp.sock query-status\n"
 "  fvmm-ctl /tmp/qmp.sock set_link name=net0 up=false\n"
 "  fvmm-ctl --json /tmp/qmp.sock events --count 1 --timeout 30\n"
+"  fvmm-ctl /tmp/qmp.sock migrate tcp:10.0.0.2:4444\n"
 "\n"
 "Exit status: 0 success, 1 the command failed ('error: ...' on stderr),\n"
 "2 usage, connection or timeout errors.\n", out);
@@ -141,8 +152,10 @@ static int parse_option(struct ctl_opts *o, char **argv, int *i)
 		o->json = true;
 		return 0;
 	}
-	if (!strcmp(a, "--timeout"))
+	if (!strcmp(a, "--timeout")) {
+		o->timeout_set = true;
 		return parse_number(a, argv[++*i], 1e6, &o->timeout);
+	}
 	if (!strcmp(a, "--count")) {
 		if (parse_number(a, argv[++*i], 1e9, &v))
 			return -EINVAL;
@@ -177,6 +190,10 @@ static int parse_cmdline(struct ctl_opts *o, int argc, char **argv)
 			o->cmd = a;
 		else if (!strcmp(o->cmd, "events"))
 			return usage_error("events takes no arguments, got '%s'", a);
+		else if (!strcmp(o->cmd, "migrate") && !o->uri)
+			o->uri = a;
+		else if (!strcmp(o->cmd, "migrate"))
+			return usage_error("migrate takes one URI, got '%s' too", a);
 		else if (parse_arg(o, a))
 			return -EINVAL;
 		npos++;
@@ -186,6 +203,10 @@ static int parse_cmdline(struct ctl_opts *o, int argc, char **argv)
 				   "missing SOCKET and COMMAND");
 	if (o->count > 0 && strcmp(o->cmd, "events"))
 		return usage_error("%s is only for 'events'", "--count");
+	if (!strcmp(o->cmd, "migrate") && !o->uri)
+		return usage_error("%s", "migrate needs a URI: tcp:HOST:PORT or unix:PATH");
+	if (!strcmp(o->cmd, "migrate") && !o->timeout_set)
+		o->timeout = MIGRATE_TIMEOUT;
 	return 0;
 }
 
@@ -273,6 +294,8 @@ int main(int argc, char **argv)
 		rc = 2;
 	} else if (!strcmp(o.cmd, "events")) {
 		rc = follow_events(&c, &o);
+	} else if (!strcmp(o.cmd, "migrate")) {
+		rc = ctl_migrate(&c, o.uri, o.json);
 	} else {
 		rc = run_command(&c, &o);
 	}
