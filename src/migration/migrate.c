@@ -112,7 +112,10 @@ static bool cancelled(void)
 	return __atomic_load_n(&mig.cancel, __ATOMIC_ACQUIRE);
 }
 
-/* Between RAM batches: cancellation and max-bandwidth. */
+/*
+ * Between RAM batches: cancellation, max-bandwidth, and the rate that
+ * query-migrate shows while a pass runs (over windows of a second).
+ */
 static int batch_done(void *opaque, uint64_t bytes)
 {
 	uint64_t bw, elapsed, due;
@@ -123,13 +126,16 @@ static int batch_done(void *opaque, uint64_t bytes)
 	bw = mig.params.max_bandwidth;
 	pthread_mutex_unlock(&mig.lock);
 	mig.throttle_bytes += bytes;
-	if (!bw)
-		return 0;
 	elapsed = now_ms() - mig.throttle_t0;
-	due = mig.throttle_bytes * 1000 / bw;
-	if (due > elapsed)
+	due = bw ? mig.throttle_bytes * 1000 / bw : 0;
+	if (due > elapsed) {
 		usleep((due - elapsed) * 1000);
-	if (elapsed > 1000) {
+		elapsed = due;
+	}
+	if (elapsed >= 1000) {
+		pthread_mutex_lock(&mig.lock);
+		mig.mbps = mig.throttle_bytes * 8.0 / 1000.0 / elapsed;
+		pthread_mutex_unlock(&mig.lock);
 		mig.throttle_t0 = now_ms();
 		mig.throttle_bytes = 0;
 	}

@@ -19,6 +19,10 @@ e2e_net_up src dst || { fail net-setup "could not create namespaces"; finish; }
 e2e_tap src fvs-$E2E_ID && e2e_tap dst fvd-$E2E_ID ||
 	{ fail net-setup "could not create taps"; finish; }
 
+# The migration link of section 5 is TCP across the fabric.
+in_host src ip addr add 10.99.0.2/24 dev br0
+in_host dst ip addr add 10.99.0.3/24 dev br0
+
 # vm_args HOST TAP: the machine both sides are started with.
 vm_args() {
 	echo --memory 256M --cpus 2 --qmp "unix:$TEST_TMP/$1.qmp" \
@@ -119,9 +123,9 @@ check cancel-dest-says-why $? "$(tail -n 2 "$TEST_TMP/cdst.err")"
 
 # 5. A destination that dies mid-way: the migration fails, the VM stays here.
 # shellcheck disable=SC2046
-e2e_fvmm kdst dst $(vm_args kdst "fvd-$E2E_ID") --incoming "unix:$TEST_TMP/kdst.mig"
-wait_until 5 test -S "$TEST_TMP/kdst.mig"
-start_mig src "unix:$TEST_TMP/kdst.mig"
+e2e_fvmm kdst dst $(vm_args kdst "fvd-$E2E_ID") --incoming "tcp:10.99.0.3:4444"
+wait_until 5 bash -c "ip netns exec ${NS_HOST[dst]} ss -ltn | grep -q ':4444 '"
+start_mig src "tcp:10.99.0.3:4444"
 wait_mig src active 10
 kill -9 "${FVMM_PID[kdst]}"
 ! wait_mig src completed 40
@@ -137,10 +141,15 @@ e2e_console_cmd src uptime
 wait_until 5 grep -q 'up [0-9]' "$TEST_TMP/src.out"
 before=$(uptime_ms src)
 # shellcheck disable=SC2046
-e2e_fvmm dst dst $(vm_args dst "fvd-$E2E_ID") --incoming "unix:$TEST_TMP/dst.mig"
-wait_until 5 test -S "$TEST_TMP/dst.mig"
+e2e_fvmm dst dst $(vm_args dst "fvd-$E2E_ID") --incoming defer
+wait_until 5 test -S "$TEST_TMP/dst.qmp"
 [[ $(status_of dst) == inmigrate ]]
 check dest-inmigrate $? "destination status $(status_of dst)"
+qmp dst migrate-incoming "uri=unix:$TEST_TMP/dst.mig" >/dev/null &&
+	wait_until 5 test -S "$TEST_TMP/dst.mig"
+check migrate-incoming-defer $? "migrate-incoming did not listen"
+"$CTL" --json --timeout 30 "$TEST_TMP/src.qmp" events >"$TEST_TMP/events" 2>&1 &
+events=$!
 in_peer "$PROBE" --rate 500 --duration 8 --quiet \
 	--json "$TEST_TMP/probe.json" "$G0" >"$TEST_TMP/probe" 2>&1 &
 probe=$!
@@ -151,6 +160,10 @@ t0=$(date +%s%N)
 check ctl-migrate-completes $? "$(tail -n 5 "$TEST_TMP/ctl-migrate")"
 echo "migration took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 wait "$probe"
+kill "$events" 2>/dev/null
+grep -q '"MIGRATION_PASS"' "$TEST_TMP/events" &&
+	grep -q '"status": *"completed"' "$TEST_TMP/events"
+check migration-events $? "$(grep -c MIGRATION "$TEST_TMP/events") MIGRATION events"
 [[ $(mig_status src) == completed ]]
 check source-completed $? "status $(mig_status src)"
 [[ $(status_of src) == postmigrate ]]
@@ -166,7 +179,7 @@ lost=$(probe_num "$TEST_TMP/probe.json" lost)
 max_lost=$(( MAX_MIG_LOST_MS * 500 / 1000 ))
 [[ -n $lost ]] && (( lost <= max_lost ))
 check traffic-survives-migration $? "lost ${lost:-?} datagrams of 4000 (at most $max_lost)"
-echo "lost $lost datagrams at 500/s; $(grep -E 'downtime|total time' "$TEST_TMP/ctl-migrate" | tr '\n' ' ')"
+echo "lost $lost datagrams at 500/s; $(grep -E '^(downtime|total time):' "$TEST_TMP/ctl-migrate" | tr '\n' ' ')"
 wait_until 5 peer_ping "$G0" 1
 check dest-reachable $? "peer cannot ping the guest after migration"
 e2e_console_cmd dst uptime
