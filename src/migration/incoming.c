@@ -158,6 +158,31 @@ static void announce_all(struct vm *vm)
 }
 
 /*
+ * QEMU's announce schedule: the first round announce-initial ms after
+ * resume, each later one announce-step ms later than the gap before, up
+ * to announce-max, announce-rounds in all.  A switch that missed the first
+ * frame (a port still coming up) learns from a later one.  Bounded by the
+ * parameters' caps (a few minutes at the very most), and cut short when
+ * fvmm shuts down.
+ */
+static void announce_rounds(struct vm *vm)
+{
+	unsigned initial, max, rounds, step, delay;
+
+	mig_announce_params(&initial, &max, &rounds, &step);
+	delay = MIN(initial, max);
+	for (unsigned i = 0; i < rounds; i++) {
+		for (unsigned t = 0; t < delay; t += 10) {
+			if (__atomic_load_n(&inc.stop, __ATOMIC_ACQUIRE))
+				return;
+			usleep(10000);
+		}
+		announce_all(vm);
+		delay = MIN(delay + step, max);
+	}
+}
+
+/*
  * The verdict: one byte (0 running here, 1 refused), and for a refusal a
  * u16 length and the reason, so the source's error-desc can say it.
  */
@@ -180,6 +205,10 @@ static void finish(int ret, const char *err)
 
 	if (inc.fd >= 0 && send_verdict(ret, reason))
 		ret = ret ? ret : -EPIPE;
+	if (inc.fd >= 0) {
+		close(inc.fd);
+		inc.fd = -1;
+	}
 	if (ret) {
 		char why[400];
 
@@ -192,12 +221,12 @@ static void finish(int ret, const char *err)
 		return;
 	}
 	vm_resume(inc.vm);
-	announce_all(inc.vm);
 	pr_info("incoming migration: running after %llu ms",
 		(unsigned long long)(now_ms() - inc.t0));
 	qmp_event(inc.vm, "MIGRATION", json_pack("{s:s}", "status",
 						 "completed"));
 	qmp_event(inc.vm, "RESUME", NULL);
+	announce_rounds(inc.vm);
 }
 
 static void *incoming_thread(void *arg)
@@ -223,9 +252,8 @@ static void *incoming_thread(void *arg)
 	if (!ret)
 		ret = receive(err, sizeof(err));
 	mig_ram_dest_destroy(&inc.ram);
+	/* The verdict goes out before the announce rounds start. */
 	finish(ret, err);
-	close(inc.fd);
-	inc.fd = -1;
 	return NULL;
 }
 

@@ -600,6 +600,17 @@ static const struct qmp_command mig_commands[] = {
 	  .args = incoming_args, .states = QMP_STATE(VM_INMIGRATE) },
 };
 
+void mig_announce_params(unsigned *initial, unsigned *max, unsigned *rounds,
+			 unsigned *step)
+{
+	pthread_mutex_lock(&mig.lock);
+	*initial = mig.params.announce_initial;
+	*max = mig.params.announce_max;
+	*rounds = mig.params.announce_rounds;
+	*step = mig.params.announce_step;
+	pthread_mutex_unlock(&mig.lock);
+}
+
 int migration_init(struct vm *vm)
 {
 	char err[256] = "";

@@ -15,6 +15,10 @@
 int migration_init(struct vm *vm);
 void migration_shutdown(struct vm *vm);
 
+/* announce-initial/max/rounds/step (ms, ms, count, ms), as set by QMP. */
+void mig_announce_params(unsigned *initial, unsigned *max, unsigned *rounds,
+			 unsigned *step);
+
 /* The destination side (incoming.c), started by migration_init / QMP. */
 int mig_incoming_start(struct vm *vm, const char *uri, char *err,
 		       size_t errlen);
