@@ -11,6 +11,7 @@ u64 mm_ram_bytes(void);
 bool mm_range_is_ram(u64 addr, u64 size);
 void *early_alloc(size_t size, size_t align);
 void *early_alloc_nozero(size_t size, size_t align);
+u64 early_alloc_free(void);
 u64 mm_kernel_cr3(void);
 void mm_dump(void);
 

@@ -84,6 +84,11 @@ void *early_alloc(size_t size, size_t align)
 	return (void *)p;
 }
 
+u64 early_alloc_free(void)
+{
+	return alloc_limit - ALIGN_UP(alloc_next, PAGE_SIZE);
+}
+
 /* For memory the caller fills itself (page tables, stacks): no zeroing. */
 void *early_alloc_nozero(size_t size, size_t align)
 {

@@ -5,6 +5,7 @@
  */
 
 #include <boot.h>
+#include <memtest.h>
 #include <mm.h>
 #include <net.h>
 #include <options.h>
@@ -88,6 +89,7 @@ static const struct command commands[] = {
 	{ "help", cmd_help, "this list" },
 	{ "ifconfig", net_cmd_net, "same as net" },
 	{ "mem", cmd_mem, "memory map and totals" },
+	{ "memtest", memtest_cmd, "memtest start MIB|all [MIB/s] | check | stop: RAM pattern" },
 	{ "net", net_cmd_net, "interfaces: MAC, IP, link, standby, counters" },
 	{ "pci", cmd_pci, "list PCI functions with ids, class and BARs" },
 	{ "ping", net_cmd_ping, "ping A.B.C.D [COUNT]: ICMP echo" },

@@ -11,6 +11,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS,
 	OPT_SERIAL, OPT_NETDEV, OPT_DEVICE, OPT_HELP, OPT_VERSION,
 	OPT_VERBOSE, OPT_QUIET, OPT_QMP, OPT_ROOT_PORTS, OPT_VCPU_PIN, OPT_INCOMING,
+	OPT_PAUSED,
 };
 
 static const struct option options[] = {
@@ -28,6 +29,7 @@ static const struct option options[] = {
 	{ "root-ports", required_argument, NULL, OPT_ROOT_PORTS },
 	{ "vcpu-pin", required_argument, NULL, OPT_VCPU_PIN },
 	{ "incoming", required_argument, NULL, OPT_INCOMING },
+	{ "S",       no_argument,       NULL, OPT_PAUSED },
 	{ "verbose", no_argument,       NULL, OPT_VERBOSE },
 	{ "quiet",   no_argument,       NULL, OPT_QUIET },
 	{ "help",    no_argument,       NULL, OPT_HELP },
@@ -57,6 +59,7 @@ void config_usage(FILE *out)
 "  --incoming URI       wait for a migrating VM instead of booting: URI is\n"
 "                       tcp:HOST:PORT, unix:PATH or defer (then QMP\n"
 "                       migrate-incoming); give the source's options\n"
+"  -S                   start paused (also after --incoming); QMP cont runs it\n"
 "  --verbose / --quiet  more / fewer host messages on stderr\n"
 "  --help, --version\n"
 "\n"
@@ -192,6 +195,9 @@ static int config_option(int opt, const char *arg, struct vm_config *cfg)
 		return 0;
 	case OPT_VCPU_PIN:
 		return parse_vcpu_pin(arg, cfg);
+	case OPT_PAUSED:
+		cfg->start_paused = true;
+		return 0;
 	case OPT_INCOMING:
 		if (strcmp(arg, "defer") && strncmp(arg, "tcp:", 4) &&
 		    strncmp(arg, "unix:", 5)) {

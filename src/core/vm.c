@@ -361,8 +361,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		ret = vm_setup_firmware_tables(vm);
 	if (!ret)
 		ret = vm_create_vcpus(vm, &bi);
-	if (!ret && cfg->incoming) {
-		vm->state = VM_INMIGRATE;
+	if (!ret && (cfg->incoming || cfg->start_paused)) {
+		vm->state = cfg->incoming ? VM_INMIGRATE : VM_PAUSED;
 		devices_pause(vm);
 	}
 	return ret;

@@ -26,6 +26,8 @@ struct vm_config {
 	const char *serial_path;
 	const char *qmp;		/* "unix:PATH" or NULL */
 	const char *incoming;		/* --incoming URI or "defer"; NULL: boot */
+	bool start_paused;		/* -S: stay paused (after boot setup or an
+					   incoming migration) until QMP cont */
 	unsigned nr_root_ports;		/* --root-ports: rp1..rpN */
 	/* --vcpu-pin: host CPU of vCPU i, for i < nr_vcpu_pin (0: unpinned). */
 	unsigned vcpu_pin[VM_MAX_CPUS];

@@ -183,6 +183,22 @@ static void announce_rounds(struct vm *vm)
 }
 
 /*
+ * -S: QEMU announces at the end of an incoming migration even while the VM
+ * stays paused; fvmm waits for `cont`, because an announce points the
+ * fabric at a port whose guest cannot answer yet, and GUEST_ANNOUNCE needs
+ * a running guest.  Bounded by the process: shutdown sets inc.stop.
+ */
+static bool wait_until_running(struct vm *vm)
+{
+	while (!__atomic_load_n(&inc.stop, __ATOMIC_ACQUIRE)) {
+		if (vm_get_state(vm) == VM_RUNNING)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
  * The verdict: one byte (0 running here, 1 refused), and for a refusal a
  * u16 length and the reason, so the source's error-desc can say it.
  */
@@ -218,6 +234,15 @@ static void finish(int ret, const char *err)
 		qmp_event(inc.vm, "MIGRATION", json_pack("{s:s}", "status",
 							 "failed"));
 		vm_request_exit_cause(inc.vm, 1, why, false, "host-error");
+		return;
+	}
+	if (inc.vm->cfg.start_paused) {
+		/* -S: the operator (or a test comparing both sides) runs it. */
+		vm_set_paused_state(inc.vm, VM_PAUSED);
+		qmp_event(inc.vm, "MIGRATION", json_pack("{s:s}", "status",
+							 "completed"));
+		if (wait_until_running(inc.vm))
+			announce_rounds(inc.vm);
 		return;
 	}
 	vm_resume(inc.vm);

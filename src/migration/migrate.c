@@ -31,8 +31,9 @@
 #define MIG_IO_TIMEOUT_MS	30000
 /*
  * A guest that dirties memory faster than the link carries it never
- * converges; QEMU then runs forever.  fvmm stops after this many passes and
- * goes over the downtime limit instead, and says so.
+ * converges; QEMU then runs forever.  fvmm stops after x-max-passes passes
+ * (this by default) and goes over the downtime limit instead, and says so:
+ * a warning and "x-converged": false in query-migrate.
  */
 #define MIG_MAX_PASSES		64
 
@@ -53,6 +54,7 @@ struct mig_params {
 	uint64_t max_bandwidth;		/* bytes/s */
 	uint64_t announce_initial, announce_max, announce_rounds,
 		 announce_step;		/* ms, ms, count, ms */
+	uint64_t max_passes;		/* x-max-passes: pre-copy pass cap */
 };
 
 struct migration {
@@ -70,6 +72,7 @@ struct migration {
 	struct mig_ram ram;
 	uint64_t start_ms, setup_ms, total_ms, downtime_ms;
 	uint64_t expected_downtime_ms, passes, dirty_rate;
+	bool converged;			/* false: the pass cap stopped pre-copy */
 	double mbps;
 	/* Throttling: bytes sent since throttle_t0. */
 	uint64_t throttle_t0, throttle_bytes;
@@ -81,7 +84,8 @@ static struct migration mig = {
 	/* QEMU's defaults, so scripts written for QEMU behave the same. */
 	.params = { .downtime_limit = 300, .max_bandwidth = 128 * MiB,
 		    .announce_initial = 50, .announce_max = 550,
-		    .announce_rounds = 5, .announce_step = 100 },
+		    .announce_rounds = 5, .announce_step = 100,
+		    .max_passes = MIG_MAX_PASSES },
 };
 
 static uint64_t now_ms(void)
@@ -197,18 +201,26 @@ static bool converged(void)
 
 static int precopy(void)
 {
+	uint64_t cap;
 	int ret;
 
+	pthread_mutex_lock(&mig.lock);
+	cap = mig.params.max_passes;
+	pthread_mutex_unlock(&mig.lock);
 	do {
 		ret = send_pass();
 		if (ret)
 			return ret;
-	} while (!converged() && mig.passes < MIG_MAX_PASSES);
-	if (!converged())
-		pr_warn("migration: no convergence after %d passes (expected downtime %llu ms over the %llu ms limit): stopping the VM anyway",
-			MIG_MAX_PASSES,
-			(unsigned long long)mig.expected_downtime_ms,
-			(unsigned long long)mig.params.downtime_limit);
+	} while (!converged() && mig.passes < cap);
+	if (converged())
+		return 0;
+	pthread_mutex_lock(&mig.lock);
+	mig.converged = false;
+	pthread_mutex_unlock(&mig.lock);
+	pr_warn("migration: no convergence after %llu passes (expected downtime %llu ms over the %llu ms limit): stopping the VM anyway",
+		(unsigned long long)cap,
+		(unsigned long long)mig.expected_downtime_ms,
+		(unsigned long long)mig.params.downtime_limit);
 	return 0;
 }
 
@@ -373,6 +385,7 @@ static void reset_stats(struct vm *vm, const char *uri)
 	mig.start_ms = now_ms();
 	mig.setup_ms = mig.total_ms = mig.downtime_ms = 0;
 	mig.expected_downtime_ms = mig.passes = mig.dirty_rate = 0;
+	mig.converged = true;
 	mig.mbps = 0;
 	memset(&mig.ram, 0, sizeof(mig.ram));
 	mig.w = (struct mig_writer){ .fd = -1 };
@@ -496,6 +509,9 @@ static int qmp_query_migrate(struct qmp_request *req)
 	}
 	if (mig.status == MIG_COMPLETED)
 		json_object_set_new(r, "downtime", json_integer(mig.downtime_ms));
+	if (mig.status != MIG_SETUP)
+		json_object_set_new(r, "x-converged",
+				    json_boolean(mig.converged));
 	if (mig.status == MIG_FAILED)
 		json_object_set_new(r, "error-desc", json_string(mig.error));
 	pthread_mutex_unlock(&mig.lock);
@@ -517,6 +533,7 @@ static const struct param_def param_defs[] = {
 	PARAM("announce-max", announce_max, 100000),
 	PARAM("announce-rounds", announce_rounds, 1000),
 	PARAM("announce-step", announce_step, 10000),
+	PARAM("x-max-passes", max_passes, 100000),
 };
 
 static const struct qmp_arg set_params_args[] = {
@@ -526,6 +543,7 @@ static const struct qmp_arg set_params_args[] = {
 	{ "announce-max", QMP_ARG_UINT, true },
 	{ "announce-rounds", QMP_ARG_UINT, true },
 	{ "announce-step", QMP_ARG_UINT, true },
+	{ "x-max-passes", QMP_ARG_UINT, true },
 	QMP_ARGS_END
 };
 
@@ -586,6 +604,40 @@ static int qmp_migrate_incoming(struct qmp_request *req)
 	return 0;
 }
 
+/*
+ * x-query-ram-digest: a 64-bit digest of all guest RAM, for tests that
+ * compare a paused source (postmigrate) with a paused destination (-S).
+ * Word-wise multiply-xor, not cryptographic: it has to be quick in the
+ * emulated box too.
+ */
+static uint64_t ram_digest(struct guest_mem *gm)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+
+	for (int i = 0; i < gm->nr_slots; i++) {
+		const uint64_t *w = (const uint64_t *)gm->slots[i].hva;
+		size_t n = gm->slots[i].size / 8;
+
+		for (size_t k = 0; k < n; k++)
+			h = (h ^ w[k]) * 0x100000001b3ULL + k;
+	}
+	return h;
+}
+
+static int qmp_ram_digest(struct qmp_request *req)
+{
+	char hex[20];
+
+	if (vm_get_state(req->vm) == VM_RUNNING)
+		return qmp_error(req, QMP_ERR_GENERIC,
+				 "x-query-ram-digest needs a stopped VM (its RAM changes while it runs)");
+	snprintf(hex, sizeof(hex), "%016llx",
+		 (unsigned long long)ram_digest(&req->vm->mem));
+	req->ret = json_pack("{s:s, s:I}", "digest", hex, "bytes",
+			     (json_int_t)req->vm->mem.ram_size);
+	return req->ret ? 0 : -ENOMEM;
+}
+
 #define LIVE	(QMP_STATE(VM_RUNNING) | QMP_STATE(VM_PAUSED))
 
 static const struct qmp_command mig_commands[] = {
@@ -596,6 +648,7 @@ static const struct qmp_command mig_commands[] = {
 	{ .name = "migrate-set-parameters", .handler = qmp_set_params,
 	  .args = set_params_args },
 	{ .name = "query-migrate-parameters", .handler = qmp_query_params },
+	{ .name = "x-query-ram-digest", .handler = qmp_ram_digest },
 	{ .name = "migrate-incoming", .handler = qmp_migrate_incoming,
 	  .args = incoming_args, .states = QMP_STATE(VM_INMIGRATE) },
 };

@@ -6,65 +6,12 @@ source "$(dirname "$0")/lib.sh"
 require_kvm
 require_root
 
-PROBE=$FVMM_ROOT/build/fvmm-probe
-CTL=$FVMM_ROOT/build/fvmm-ctl
-G0=10.99.0.10
-MAC=52:54:00:99:00:10
-# Loss allowed over a migration, as time at the probe's rate: the stop-and-
-# copy downtime plus the fabric relearning the port (fvmm announces).
-MAX_MIG_LOST_MS=${MAX_MIG_LOST_MS:-500}
-[[ -n ${KVMBOX:-} ]] && MAX_MIG_LOST_MS=${MAX_MIG_LOST_MS_BOX:-3000}
-
-e2e_net_up src dst || { fail net-setup "could not create namespaces"; finish; }
-e2e_tap src fvs-$E2E_ID && e2e_tap dst fvd-$E2E_ID ||
-	{ fail net-setup "could not create taps"; finish; }
-
-# The migration link of section 5 is TCP across the fabric.
-in_host src ip addr add 10.99.0.2/24 dev br0
-in_host dst ip addr add 10.99.0.3/24 dev br0
-
-# vm_args HOST TAP: the machine both sides are started with.
-vm_args() {
-	echo --memory 256M --cpus 2 --qmp "unix:$TEST_TMP/$1.qmp" \
-		--netdev "tap,id=n0,ifname=$2" \
-		--device "virtio-net-pci,netdev=n0,id=net0,mac=$MAC" \
-		--append "ip=$G0/24"
-}
-
-qmp() { local sock=$1; shift; "$CTL" "$TEST_TMP/$sock.qmp" "$@"; }
-qmp_json() { local sock=$1; shift; "$CTL" --json "$TEST_TMP/$sock.qmp" "$@"; }
-status_of() { qmp_json "$1" query-status | sed -nE 's/.*"status": *"([a-z-]+)".*/\1/p'; }
-mig_status() { qmp_json "$1" query-migrate | sed -nE 's/.*"status": *"([a-z-]+)".*/\1/p'; }
-mig_num() { qmp_json "$1" query-migrate | grep -oE "\"$2\": *[0-9]+" | grep -oE '[0-9]+$'; }
-
-# start_mig SOCK URI: fvmm-ctl migrate in the background (it follows the
-# migration to its end; output in ctl-SOCK); the tests poll query-migrate.
-start_mig() {
-	"$CTL" --timeout 120 "$TEST_TMP/$1.qmp" migrate "$2" >"$TEST_TMP/ctl-$1" 2>&1 &
-	sleep 0.3
-}
-
-# wait_mig SOCK STATUS SECONDS
-wait_mig() {
-	local deadline=$(( SECONDS + $3 )) s
-	while (( SECONDS < deadline )); do
-		s=$(mig_status "$1")
-		[[ $s == "$2" ]] && return 0
-		[[ $s == failed || $s == cancelled || $s == completed ]] && return 1
-		sleep 0.2
-	done
-	return 1
-}
-
-uptime_ms() {
-	# "up 12.345 s": the last such line of NAME's console.
-	grep -oE 'up [0-9]+\.[0-9]{3} s' "$TEST_TMP/$1.out" | tail -n 1 |
-		sed -E 's/up ([0-9]+)\.([0-9]{3}) s/\1\2/; s/^0+([0-9])/\1/'
-}
+source "$(dirname "$0")/migration_lib.sh"
+mig_net_up
 
 # 1. Boot on the source; it answers the peer.
 # shellcheck disable=SC2046
-e2e_fvmm src src $(vm_args src "fvs-$E2E_ID")
+e2e_fvmm src src $(vm_args src src)
 if ! e2e_wait_console src '^READY ' 20; then
 	fail boot "no READY line: $(tail -c 300 "$TEST_TMP/src.err")"
 	finish
@@ -85,7 +32,7 @@ check params-refuse-negative $? "a negative downtime-limit was accepted"
 
 # 3. A destination that does not match is refused with the first difference,
 #    and the source goes on.
-e2e_fvmm bad dst --memory 512M --cpus 2 --incoming "unix:$TEST_TMP/bad.mig" \
+e2e_fvmm bad dst --memory 512M --cpus "$MIG_CPUS" --incoming "unix:$TEST_TMP/bad.mig" \
 	--netdev "tap,id=n0,ifname=fvd-$E2E_ID" \
 	--device "virtio-net-pci,netdev=n0,id=net0,mac=$MAC" --append "ip=$G0/24"
 wait_until 5 test -S "$TEST_TMP/bad.mig"
@@ -105,7 +52,7 @@ check mismatch-source-runs-on $? "source is $(status_of src) after a refused mig
 #    source keeps running, the destination gives up with a clear line.
 qmp src migrate-set-parameters max-bandwidth=100000 >/dev/null
 # shellcheck disable=SC2046
-e2e_fvmm cdst dst $(vm_args cdst "fvd-$E2E_ID") --incoming "unix:$TEST_TMP/cdst.mig"
+e2e_fvmm cdst dst $(vm_args cdst dst) --incoming "unix:$TEST_TMP/cdst.mig"
 wait_until 5 test -S "$TEST_TMP/cdst.mig"
 start_mig src "unix:$TEST_TMP/cdst.mig"
 wait_mig src active 10
@@ -123,7 +70,7 @@ check cancel-dest-says-why $? "$(tail -n 2 "$TEST_TMP/cdst.err")"
 
 # 5. A destination that dies mid-way: the migration fails, the VM stays here.
 # shellcheck disable=SC2046
-e2e_fvmm kdst dst $(vm_args kdst "fvd-$E2E_ID") --incoming "tcp:10.99.0.3:4444"
+e2e_fvmm kdst dst $(vm_args kdst dst) --incoming "tcp:10.99.0.3:4444"
 wait_until 5 bash -c "ip netns exec ${NS_HOST[dst]} ss -ltn | grep -q ':4444 '"
 start_mig src "tcp:10.99.0.3:4444"
 wait_mig src active 10
@@ -135,13 +82,17 @@ check dead-dest-status-failed $? "status $(mig_status src)"
 [[ $(status_of src) == running ]] && wait_until 5 peer_ping "$G0" 1
 check dead-dest-source-runs-on $? "source is $(status_of src)"
 
-# 6. The real thing, under traffic: UDP echo from the peer all along.
+# 6. The real thing, under traffic: UDP echo from the peer all along, and
+#    a vCPU rewriting 64 MiB of RAM at 32 MiB/s.
 qmp src migrate-set-parameters max-bandwidth=134217728 downtime-limit=300 >/dev/null
+reply=$(memtest src start 64 32)
+[[ $reply == "memtest: writing 64 MiB"* ]]
+check memtest-starts $? "${reply:-no reply}"
 e2e_console_cmd src uptime
 wait_until 5 grep -q 'up [0-9]' "$TEST_TMP/src.out"
 before=$(uptime_ms src)
 # shellcheck disable=SC2046
-e2e_fvmm dst dst $(vm_args dst "fvd-$E2E_ID") --incoming defer
+e2e_fvmm dst dst $(vm_args dst dst) --incoming defer
 wait_until 5 test -S "$TEST_TMP/dst.qmp"
 [[ $(status_of dst) == inmigrate ]]
 check dest-inmigrate $? "destination status $(status_of dst)"
@@ -190,6 +141,9 @@ check guest-time-monotonic $? "uptime ${before:-?} ms before, ${after:-?} ms aft
 in_peer "$PROBE" --rate 1000 --duration 2 --max-loss 0 --quiet \
 	--json "$TEST_TMP/probe2.json" "$G0" >"$TEST_TMP/probe2" 2>&1
 check dest-echo-no-loss $? "$(tail -n 3 "$TEST_TMP/probe2")"
+reply=$(memtest dst check)
+[[ $reply == "memtest: ok"* ]]
+check memtest-after-migration $? "${reply:-no reply}"
 
 # 7. The source stays stopped (its vCPUs never run again) until told:
 #    its guest console does not answer.
@@ -202,9 +156,35 @@ qmp src quit >/dev/null
 wait "${FVMM_PID[src]}"
 check source-quit $? "source exit status"
 
-# 8. The migrated guest powers off normally.
-e2e_console_cmd dst poweroff
+# 8. Back to the first host, onto a destination started with -S: every
+#    byte of RAM equals the stopped source's; then it runs on.
+start_dest back src -S
+check paused-dest-listens $? "$(tail -n 2 "$TEST_TMP/back.err")"
+migrate_to dst back
+check migrate-back-completes $? "$(tail -n 3 "$TEST_TMP/ctl-dst")"
+[[ $(status_of back) == paused ]]
+check dash-S-stays-paused $? "destination is $(status_of back)"
+d_src=$(ram_digest dst) d_dst=$(ram_digest back)
+[[ -n $d_src && $d_src == "$d_dst" ]]
+check ram-identical $? "RAM digest ${d_src:-?} on the source, ${d_dst:-?} on the destination"
+qmp back cont >/dev/null && wait_until 5 peer_ping "$G0" 1
+check cont-after-dash-S $? "status $(status_of back), peer cannot ping"
+! qmp back x-query-ram-digest >/dev/null 2>&1
+check digest-refused-while-running $? "x-query-ram-digest answered a running VM"
+qmp dst quit >/dev/null
 wait "${FVMM_PID[dst]}"
+reply=$(memtest back stop)
+[[ $reply == "memtest: ok (stopped, every byte)"* ]]
+check memtest-every-byte $? "${reply:-no reply}"
+# The check can fail: damaged RAM is found and named.
+memtest back corrupt word >/dev/null
+reply=$(memtest back check)
+[[ $reply == "memtest: FAIL at "*"word differs"* ]]
+check memtest-finds-damage $? "${reply:-no reply}"
+
+# 9. The migrated guest powers off normally.
+e2e_console_cmd back poweroff
+wait "${FVMM_PID[back]}"
 check dest-poweroff-exit-0 $? "destination exit status after poweroff"
 
 finish
