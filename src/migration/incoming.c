@@ -158,11 +158,13 @@ static void announce_all(struct vm *vm)
 }
 
 /*
- * QEMU's announce schedule: the first round announce-initial ms after
- * resume, each later one announce-step ms later than the gap before, up
- * to announce-max, announce-rounds in all.  A switch that missed the first
- * frame (a port still coming up) learns from a later one.  Bounded by the
- * parameters' caps (a few minutes at the very most), and cut short when
+ * QEMU's announce schedule: the first round right at resume, the next
+ * announce-initial ms later, each later gap announce-step ms longer, up to
+ * announce-max, announce-rounds in all (defaults: 0, 50, 150, 250, 350 ms).
+ * The first one is what ends the loss of a migration: until the fabric
+ * hears from the new port it delivers to the old host.  A switch that
+ * missed it (a port still coming up) learns from a later one.  Bounded by
+ * the parameters' caps (a few minutes at the very most), and cut short when
  * fvmm shuts down.
  */
 static void announce_rounds(struct vm *vm)
@@ -172,13 +174,15 @@ static void announce_rounds(struct vm *vm)
 	mig_announce_params(&initial, &max, &rounds, &step);
 	delay = MIN(initial, max);
 	for (unsigned i = 0; i < rounds; i++) {
-		for (unsigned t = 0; t < delay; t += 10) {
-			if (__atomic_load_n(&inc.stop, __ATOMIC_ACQUIRE))
-				return;
-			usleep(10000);
+		if (i) {
+			for (unsigned t = 0; t < delay; t += 10) {
+				if (__atomic_load_n(&inc.stop, __ATOMIC_ACQUIRE))
+					return;
+				usleep(10000);
+			}
+			delay = MIN(delay + step, max);
 		}
 		announce_all(vm);
-		delay = MIN(delay + step, max);
 	}
 }
 

@@ -36,6 +36,14 @@
  * a warning and "x-converged": false in query-migrate.
  */
 #define MIG_MAX_PASSES		64
+/*
+ * downtime-limit is a ceiling, not a target: while a pass still shrinks
+ * the dirty set to at most half, one more pass costs little total time and
+ * cuts the downtime (a guest dirtying 16 MiB/s on a 600 Mbit/s link: 170 ms
+ * at QEMU's stopping point, under 10 ms two passes later).  Below this the
+ * last copy is as short as the pause itself.
+ */
+#define MIG_GOOD_DOWNTIME_MS	5
 
 enum mig_status {
 	MIG_NONE, MIG_SETUP, MIG_ACTIVE, MIG_DEVICE, MIG_COMPLETED,
@@ -72,6 +80,7 @@ struct migration {
 	struct mig_ram ram;
 	uint64_t start_ms, setup_ms, total_ms, downtime_ms;
 	uint64_t expected_downtime_ms, passes, dirty_rate;
+	int64_t dirty_prev, dirty_now;	/* pages dirty after the last passes */
 	bool converged;			/* false: the pass cap stopped pre-copy */
 	double mbps;
 	/* Throttling: bytes sent since throttle_t0. */
@@ -178,6 +187,8 @@ static int send_pass(void)
 	ms = MAX(now_ms() - t0, 1);
 	pthread_mutex_lock(&mig.lock);
 	mig.passes++;
+	mig.dirty_prev = mig.passes == 1 ? INT64_MAX : mig.dirty_now;
+	mig.dirty_now = dirty;
 	mig.mbps = (mig.w.bytes - b0) * 8.0 / 1000.0 / ms;
 	mig.dirty_rate = dirty * 1000 / ms;
 	/* What the last pass would cost at the rate this one ran at. */
@@ -189,14 +200,27 @@ static int send_pass(void)
 	return 0;
 }
 
+/* Within the limit and no longer worth another pass (MIG_GOOD_DOWNTIME_MS). */
 static bool converged(void)
 {
-	bool done;
+	bool within, shrinking;
 
 	pthread_mutex_lock(&mig.lock);
-	done = mig.expected_downtime_ms <= mig.params.downtime_limit;
+	within = mig.expected_downtime_ms <= mig.params.downtime_limit;
+	shrinking = mig.expected_downtime_ms > MIG_GOOD_DOWNTIME_MS &&
+		    mig.dirty_now <= mig.dirty_prev / 2;
 	pthread_mutex_unlock(&mig.lock);
-	return done;
+	return within && !shrinking;
+}
+
+static bool within_limit(void)
+{
+	bool within;
+
+	pthread_mutex_lock(&mig.lock);
+	within = mig.expected_downtime_ms <= mig.params.downtime_limit;
+	pthread_mutex_unlock(&mig.lock);
+	return within;
 }
 
 static int precopy(void)
@@ -212,7 +236,7 @@ static int precopy(void)
 		if (ret)
 			return ret;
 	} while (!converged() && mig.passes < cap);
-	if (converged())
+	if (within_limit())
 		return 0;
 	pthread_mutex_lock(&mig.lock);
 	mig.converged = false;
@@ -385,6 +409,7 @@ static void reset_stats(struct vm *vm, const char *uri)
 	mig.start_ms = now_ms();
 	mig.setup_ms = mig.total_ms = mig.downtime_ms = 0;
 	mig.expected_downtime_ms = mig.passes = mig.dirty_rate = 0;
+	mig.dirty_prev = mig.dirty_now = 0;
 	mig.converged = true;
 	mig.mbps = 0;
 	memset(&mig.ram, 0, sizeof(mig.ram));

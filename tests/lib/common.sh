@@ -25,7 +25,8 @@ _run_cleanups() {
 	# A failed script's consoles and reports are what explain the failure.
 	# They go into the checkout's build/test-logs, which is also where a
 	# script run inside tools/kvmbox leaves them for the host to read.
-	if [[ $_failed -ne 0 ]]; then
+	# TEST_KEEP=1 keeps them after a pass too (debugging).
+	if [[ $_failed -ne 0 || ${TEST_KEEP:-0} == 1 ]]; then
 		local keep
 		keep=$FVMM_ROOT/build/test-logs/$(basename "$(dirname "$0")")-$(basename "$0" .sh).files
 		rm -rf "$keep" && mkdir -p "$keep" &&
