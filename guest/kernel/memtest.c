@@ -20,7 +20,7 @@
  * The writer is paced (MiB/s) by a periodic LAPIC timer of its own CPU on a
  * vector that only wakes (user_wake_vector), so a slow writer sleeps
  * instead of spinning a vCPU.  The region comes from the early allocator
- * once, on the first start, and is reused by later ones.
+ * and is reused by later runs that fit in it.
  */
 
 #include <apic.h>
@@ -279,21 +279,21 @@ static int stop_writer(void)
 
 /* ---- commands ---- */
 
+/* A larger run gets a new region; the early allocator cannot take the old
+ * one back, so it stays unused. */
 static int alloc_region(u64 pages)
 {
-	if (mt.base) {
-		if (pages <= mt.alloc_pages)
-			return 0;
-		printf("memtest: only %llu MiB were set aside by the first start\n",
-		       mt.alloc_pages * PAGE_SIZE / MiB);
-		return -ENOMEM;
-	}
-	mt.base = early_alloc_nozero(pages * PAGE_SIZE, PAGE_SIZE);
-	if (!mt.base) {
+	u64 *base;
+
+	if (mt.base && pages <= mt.alloc_pages)
+		return 0;
+	base = early_alloc_nozero(pages * PAGE_SIZE, PAGE_SIZE);
+	if (!base) {
 		printf("memtest: cannot set aside %llu MiB (see `mem`)\n",
 		       pages * PAGE_SIZE / MiB);
 		return -ENOMEM;
 	}
+	mt.base = base;
 	mt.alloc_pages = pages;
 	return 0;
 }
@@ -305,10 +305,10 @@ static int parse_size(const char *arg, u64 *pages)
 	if (!strcmp(arg, "all")) {
 		u64 free = early_alloc_free();
 
-		if (mt.base)
-			*pages = mt.alloc_pages;
-		else if (free > ALL_RESERVE)
+		if (free > ALL_RESERVE)
 			*pages = (free - ALL_RESERVE) / PAGE_SIZE;
+		else if (mt.base)
+			*pages = mt.alloc_pages;
 		else
 			return -ENOMEM;
 		return 0;

@@ -333,9 +333,11 @@ static int run_migration(void)
 	char err[256] = "";
 	int fd, ret;
 
-	fd = mig_uri_connect(mig.uri, MIG_CONNECT_TIMEOUT_MS, err, sizeof(err));
+	fd = mig_uri_connect(mig.uri, MIG_CONNECT_TIMEOUT_MS, &mig.cancel, err,
+			     sizeof(err));
 	if (fd < 0) {
-		fail(err, 0);
+		if (fd != -ECANCELED)
+			fail(err, 0);
 		return fd;
 	}
 	mig_socket_set_timeout(fd, MIG_IO_TIMEOUT_MS);
@@ -629,26 +631,7 @@ static int qmp_migrate_incoming(struct qmp_request *req)
 	return 0;
 }
 
-/*
- * x-query-ram-digest: a 64-bit digest of all guest RAM, for tests that
- * compare a paused source (postmigrate) with a paused destination (-S).
- * Word-wise multiply-xor, not cryptographic: it has to be quick in the
- * emulated box too.
- */
-static uint64_t ram_digest(struct guest_mem *gm)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
-
-	for (int i = 0; i < gm->nr_slots; i++) {
-		const uint64_t *w = (const uint64_t *)gm->slots[i].hva;
-		size_t n = gm->slots[i].size / 8;
-
-		for (size_t k = 0; k < n; k++)
-			h = (h ^ w[k]) * 0x100000001b3ULL + k;
-	}
-	return h;
-}
-
+/* x-query-ram-digest: see mig_ram_digest(). */
 static int qmp_ram_digest(struct qmp_request *req)
 {
 	char hex[20];
@@ -657,7 +640,7 @@ static int qmp_ram_digest(struct qmp_request *req)
 		return qmp_error(req, QMP_ERR_GENERIC,
 				 "x-query-ram-digest needs a stopped VM (its RAM changes while it runs)");
 	snprintf(hex, sizeof(hex), "%016llx",
-		 (unsigned long long)ram_digest(&req->vm->mem));
+		 (unsigned long long)mig_ram_digest(&req->vm->mem));
 	req->ret = json_pack("{s:s, s:I}", "digest", hex, "bytes",
 			     (json_int_t)req->vm->mem.ram_size);
 	return req->ret ? 0 : -ENOMEM;

@@ -67,4 +67,10 @@ void mig_ram_dest_destroy(struct mig_ram_dest *d);
 int mig_ram_load(struct mig_ram_dest *d, const struct mig_record *rec,
 		 char *err, size_t errlen);
 
+/*
+ * A digest of all of gm's RAM that does not depend on which pages are
+ * populated, for tests comparing a paused source with a paused destination.
+ */
+uint64_t mig_ram_digest(const struct guest_mem *gm);
+
 #endif

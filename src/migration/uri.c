@@ -78,17 +78,30 @@ static int resolve(const char *uri, bool passive, struct addrinfo **res,
 	return 0;
 }
 
-static int wait_connected(int fd, int timeout_ms)
+/* Poll slices short enough that migrate_cancel during a connect is prompt. */
+#define CONNECT_SLICE_MS	50
+
+static int wait_connected(int fd, int timeout_ms, const bool *cancel)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	socklen_t len = sizeof(int);
 	int n, soerr = 0;
 
-	do
-		n = poll(&p, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return -ETIMEDOUT;
+	for (;;) {
+		int slice = timeout_ms < CONNECT_SLICE_MS ? timeout_ms :
+							    CONNECT_SLICE_MS;
+
+		n = poll(&p, 1, slice);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n)
+			break;
+		timeout_ms -= slice;
+		if (timeout_ms <= 0)
+			return -ETIMEDOUT;
+		if (cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE))
+			return -ECANCELED;
+	}
 	if (n < 0)
 		return -errno;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
@@ -97,7 +110,7 @@ static int wait_connected(int fd, int timeout_ms)
 }
 
 static int connect_addr(int family, const struct sockaddr *sa, socklen_t len,
-			int timeout_ms)
+			int timeout_ms, const bool *cancel)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int ret = 0;
@@ -105,7 +118,7 @@ static int connect_addr(int family, const struct sockaddr *sa, socklen_t len,
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, sa, len) < 0)
-		ret = errno == EINPROGRESS ? wait_connected(fd, timeout_ms) :
+		ret = errno == EINPROGRESS ? wait_connected(fd, timeout_ms, cancel) :
 					     -errno;
 	if (!ret && fcntl(fd, F_SETFL, 0) < 0)
 		ret = -errno;
@@ -116,7 +129,8 @@ static int connect_addr(int family, const struct sockaddr *sa, socklen_t len,
 	return fd;
 }
 
-int mig_uri_connect(const char *uri, int timeout_ms, char *err, size_t errlen)
+int mig_uri_connect(const char *uri, int timeout_ms, const bool *cancel,
+		    char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct addrinfo *res, *ai;
@@ -127,15 +141,15 @@ int mig_uri_connect(const char *uri, int timeout_ms, char *err, size_t errlen)
 		if (fd)
 			return fd;
 		fd = connect_addr(AF_UNIX, (struct sockaddr *)&sun,
-				  sizeof(sun), timeout_ms);
+				  sizeof(sun), timeout_ms, cancel);
 	} else if (!strncmp(uri, "tcp:", 4)) {
 		fd = resolve(uri, false, &res, err, errlen);
 		if (fd)
 			return fd;
 		for (ai = res; ai; ai = ai->ai_next) {
 			fd = connect_addr(ai->ai_family, ai->ai_addr,
-					  ai->ai_addrlen, timeout_ms);
-			if (fd >= 0)
+					  ai->ai_addrlen, timeout_ms, cancel);
+			if (fd >= 0 || fd == -ECANCELED)
 				break;
 		}
 		freeaddrinfo(res);
@@ -147,7 +161,7 @@ int mig_uri_connect(const char *uri, int timeout_ms, char *err, size_t errlen)
 			 uri);
 		return -EINVAL;
 	}
-	if (fd < 0)
+	if (fd < 0 && fd != -ECANCELED)
 		snprintf(err, errlen, "cannot connect to '%s': %s", uri,
 			 strerror(-fd));
 	return fd;

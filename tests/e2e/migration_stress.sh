@@ -2,7 +2,8 @@
 # End-to-end: one VM migrated back and forth between two hosts many times
 # while a peer talks to it and a vCPU keeps rewriting 64 MiB of its RAM;
 # then a guest that dirties memory faster than the link, under heavy echo
-# traffic; then the full RAM of a 512 MiB guest.
+# traffic; then the full RAM of a 512 MiB guest.  (Pattern sizes and rates
+# are smaller in the box: migration_lib.sh.)
 source "$(dirname "$0")/lib.sh"
 require_kvm
 require_root
@@ -26,8 +27,8 @@ if ! e2e_wait_console vm0 '^READY ' 20; then
 fi
 wait_until 10 peer_ping "$G0" 1
 check reachable $? "peer cannot ping the guest"
-reply=$(memtest vm0 start 64 16)
-[[ $reply == "memtest: writing 64 MiB"* ]]
+reply=$(memtest vm0 start "$PATTERN_MIB" "$PATTERN_RATE")
+[[ $reply == "memtest: writing $PATTERN_MIB MiB"* ]]
 check memtest-starts $? "${reply:-no reply}"
 
 # 2. Ping-pong: vm0 on src, vm1 on dst, vm2 on src, ...  Each destination
@@ -98,7 +99,7 @@ echo "ping-pong: lost $lost datagrams over $done_rounds migrations, longest gap 
 reply=$(memtest "$cur" stop)
 [[ $reply == "memtest: ok (stopped, every byte)"* ]]
 check memtest-every-byte-after-pingpong $? "${reply:-no reply}"
-memtest "$cur" start 16 0 >/dev/null
+memtest "$cur" start "$BUSY_MIB" 0 >/dev/null
 qmp "$cur" migrate-set-parameters max-bandwidth=50000000 downtime-limit=100 \
 	x-max-passes=8 >/dev/null
 check busy-params $? "x-max-passes refused"
@@ -136,7 +137,7 @@ MIG_MEM=512M
 # shellcheck disable=SC2046
 e2e_fvmm big0 src $(vm_args big0 src)
 e2e_wait_console big0 '^READY ' 20
-reply=$(memtest big0 start all 64)
+reply=$(memtest big0 start all "$FULL_RATE")
 mib=$(sed -nE 's/^memtest: writing ([0-9]+) MiB.*/\1/p' <<<"$reply")
 [[ -n $mib ]] && (( mib >= 480 ))
 check full-ram-memtest-starts $? "${reply:-no reply}"
