@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/vm.h"
+#include "failover/failover.h"
 #include "migration/migration.h"
 
 static int sigfd = -1;
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
 	ret = watch_exit_signals(&vm, &sigs);
 	if (ret)
 		pr_warn("cannot watch SIGTERM/SIGINT: %s", strerror(-ret));
+	failover_migration_init(&vm);
 	if (migration_init(&vm) || qmp_server_start(&vm)) {
 		migration_shutdown(&vm);
 		vm_destroy(&vm);

@@ -26,6 +26,21 @@ struct device_ops {
 	/* Untrusted input: validate everything; err gets a one-line reason. */
 	int (*load)(struct device *dev, struct sreader *in, char *err,
 		    size_t errlen);
+	/*
+	 * Optional, on a migration destination: before the first and after
+	 * the last device record, for state that spans devices.  The PCI
+	 * host defers BAR mappings in between and maps every BAR in one pass
+	 * at the end: a device loaded early would otherwise find its range
+	 * still held by one that sits at its firmware address until its own
+	 * record arrives.
+	 */
+	void (*load_begin)(struct device *dev);
+	void (*load_end)(struct device *dev);
+	/*
+	 * Optional: where the device sits, for a migration destination's
+	 * configuration check ("00:03.0", or "rp1/00.0" behind a root port).
+	 */
+	void (*location)(struct device *dev, char *buf, size_t len);
 	/* NICs only: carrier seen by the guest (QMP set_link).  -ENOTSUP. */
 	int (*set_link)(struct device *dev, bool up);
 	/*

@@ -414,6 +414,11 @@ static void e1000_dev_destroy(struct device *dev)
 	e1000_destroy(container_of(dev, struct e1000, dev));
 }
 
+static void e1000_dev_location(struct device *dev, char *buf, size_t len)
+{
+	pci_dev_location(&container_of(dev, struct e1000, dev)->pci, buf, len);
+}
+
 static const struct device_ops e1000_dev_ops = {
 	.type = "e1000",
 	.reset = e1000_dev_reset,
@@ -423,6 +428,7 @@ static const struct device_ops e1000_dev_ops = {
 	.load = e1000_load,
 	.set_link = e1000_dev_set_link,
 	.announce = e1000_dev_announce,
+	.location = e1000_dev_location,
 	.destroy = e1000_dev_destroy,
 };
 

@@ -15,28 +15,9 @@
 #include "core/util.h"
 #include "core/vm.h"
 #include "failover/failover.h"
+#include "failover/pairs.h"
 #include "pci/hotplug.h"
 #include "virtio/virtio_net.h"
-
-enum fo_state {
-	FO_HIDDEN,		/* not built; its slot reserved */
-	FO_PLUGGED,		/* a device in its slot */
-};
-
-struct fo_pair {
-	char standby[64];
-	struct pci_nic_params primary;	/* how to build it */
-	enum fo_state state;
-	bool held;		/* migration holds it hidden */
-	bool keep;		/* back to hidden+held when it is deleted */
-	struct fo_pair *next;
-};
-
-struct failover {
-	struct vm *vm;
-	pthread_mutex_t lock;	/* the list; never held across a plug */
-	struct fo_pair *pairs;
-};
 
 /* A negotiation seen on a vCPU, handled on the loop. */
 struct fo_work {
@@ -69,13 +50,12 @@ void failover_free(struct failover *fo)
 	free(fo);
 }
 
-static struct failover *fo_get(struct vm *vm)
+struct failover *fo_get(struct vm *vm)
 {
 	return vm->pci ? pci_hotplug_failover(vm) : NULL;
 }
 
-/* With fo->lock. */
-static struct fo_pair *fo_by_standby(struct failover *fo, const char *id)
+struct fo_pair *fo_by_standby(struct failover *fo, const char *id)
 {
 	for (struct fo_pair *p = fo->pairs; p; p = p->next)
 		if (!strcmp(p->standby, id))
@@ -83,7 +63,7 @@ static struct fo_pair *fo_by_standby(struct failover *fo, const char *id)
 	return NULL;
 }
 
-static struct fo_pair *fo_by_primary(struct failover *fo, const char *id)
+struct fo_pair *fo_by_primary(struct failover *fo, const char *id)
 {
 	for (struct fo_pair *p = fo->pairs; p; p = p->next)
 		if (!strcmp(p->primary.id, id))
@@ -188,8 +168,7 @@ void failover_primary_plugged(struct vm *vm, const struct pci_nic_params *p)
 		       p->id, p->failover_pair_id);
 }
 
-/* Loop thread: plug a hidden primary.  0, or -errno (logged). */
-static int fo_plug(struct failover *fo, const char *standby)
+int fo_plug(struct failover *fo, const char *standby)
 {
 	struct pci_nic_params p;
 	struct fo_pair *pair;
@@ -299,13 +278,17 @@ void failover_device_deleted(struct vm *vm, const char *id)
 	}
 	pair = fo_by_primary(fo, id);
 	if (pair && pair->state == FO_PLUGGED && pair->keep) {
+		bool replug = pair->replug_when_gone;
+
 		pair->state = FO_HIDDEN;
-		pair->held = true;
-		pair->keep = false;
+		pair->held = !replug;
+		pair->keep = pair->replug_when_gone = false;
 		pthread_mutex_unlock(&fo->lock);
 		if (pci_hotplug_reserve(vm, &pair->primary, NULL, 0))
 			pr_warn("%s: its slot is taken; it cannot come back",
 				id);
+		else if (replug)
+			failover_replug_later(vm, pair->standby);
 		return;
 	}
 	if (pair) {

@@ -94,4 +94,12 @@ int failover_unplug_primary(struct vm *vm, const char *standby,
 int failover_replug_primary(struct vm *vm, const char *standby, char *err,
 			    size_t errlen);
 
+/*
+ * Register failover as a migration participant (src/failover/migration.c):
+ * primaries are unplugged before a migration, plugged back when it fails,
+ * and plugged on the destination once the VM runs there.  Before
+ * migration_init().
+ */
+void failover_migration_init(struct vm *vm);
+
 #endif

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "migration/machine.h"
+#include "migration/participant.h"
 #include "migration/migration.h"
 #include "migration/ram.h"
 #include "migration/uri.h"
@@ -91,6 +92,8 @@ static int load_cpu(const struct mig_record *rec, char *err, size_t errlen)
 static int load_record(const struct mig_record *rec, bool *configured,
 		       char *err, size_t errlen)
 {
+	int ret;
+
 	if (!*configured && rec->type != MIG_REC_CONFIG) {
 		snprintf(err, errlen, "stream does not start with its configuration");
 		return -EBADMSG;
@@ -102,7 +105,10 @@ static int load_record(const struct mig_record *rec, bool *configured,
 			return -EBADMSG;
 		}
 		*configured = true;
-		return mig_check_config(inc.vm, rec, err, errlen);
+		ret = mig_check_config(inc.vm, rec, err, errlen);
+		if (!ret)
+			mig_load_begin(inc.vm);
+		return ret;
 	case MIG_REC_RAM:
 		return mig_ram_load(&inc.ram, rec, err, errlen);
 	case MIG_REC_RAM_SYNC:
@@ -124,6 +130,7 @@ static int load_record(const struct mig_record *rec, bool *configured,
 				 inc.cpus, inc.vm->nr_vcpus);
 			return -EBADMSG;
 		}
+		mig_load_end(inc.vm);
 		return 1;
 	}
 	snprintf(err, errlen, "unexpected record type %u", rec->type);
@@ -245,8 +252,10 @@ static void finish(int ret, const char *err)
 		vm_set_paused_state(inc.vm, VM_PAUSED);
 		qmp_event(inc.vm, "MIGRATION", json_pack("{s:s}", "status",
 							 "completed"));
-		if (wait_until_running(inc.vm))
+		if (wait_until_running(inc.vm)) {
+			mig_participants_resumed();
 			announce_rounds(inc.vm);
+		}
 		return;
 	}
 	vm_resume(inc.vm);
@@ -255,6 +264,7 @@ static void finish(int ret, const char *err)
 	qmp_event(inc.vm, "MIGRATION", json_pack("{s:s}", "status",
 						 "completed"));
 	qmp_event(inc.vm, "RESUME", NULL);
+	mig_participants_resumed();
 	announce_rounds(inc.vm);
 }
 

@@ -52,9 +52,14 @@ static json_t *config_json(struct vm *vm)
 			(json_int_t)vm->mem.slots[i].gpa,
 			(json_int_t)vm->mem.slots[i].size));
 	pthread_mutex_lock(&vm->lock);
-	for (struct device *d = vm->devices; d; d = d->next)
-		json_array_append_new(devs, json_pack("[s, s]", d->id,
-						      d->ops->type));
+	for (struct device *d = vm->devices; d; d = d->next) {
+		char where[80] = "";
+
+		if (d->ops->location)
+			d->ops->location(d, where, sizeof(where));
+		json_array_append_new(devs, json_pack("[s, s, s]", d->id,
+						      d->ops->type, where));
+	}
 	pthread_mutex_unlock(&vm->lock);
 	return json_pack("{s:I, s:o, s:i, s:I, s:o}",
 			 "ram", (json_int_t)vm->mem.ram_size, "slots", slots,
@@ -92,6 +97,14 @@ static int check_devices(json_t *mine, json_t *theirs, char *err,
 		if (!a) {
 			snprintf(err, errlen, "the source has device '%s' that this fvmm lacks",
 				 bid);
+			return -EINVAL;
+		}
+		if (!json_equal(a, b) && aid && !strcmp(aid, bid) &&
+		    json_equal(json_array_get(a, 1), json_array_get(b, 1))) {
+			snprintf(err, errlen, "device '%s' is at %s on the source, %s here",
+				 aid,
+				 json_string_value(json_array_get(b, 2)) ?: "?",
+				 json_string_value(json_array_get(a, 2)) ?: "?");
 			return -EINVAL;
 		}
 		if (!json_equal(a, b)) {
@@ -294,4 +307,18 @@ int mig_load_cpu(struct vm *vm, const struct mig_record *rec,
 		*index = s->index;
 	free(s);
 	return ret;
+}
+
+void mig_load_begin(struct vm *vm)
+{
+	for (struct device *d = vm->devices; d; d = d->next)
+		if (d->ops->load_begin)
+			d->ops->load_begin(d);
+}
+
+void mig_load_end(struct vm *vm)
+{
+	for (struct device *d = vm->devices; d; d = d->next)
+		if (d->ops->load_end)
+			d->ops->load_end(d);
 }

@@ -22,6 +22,13 @@ int mig_send_config(struct vm *vm, struct mig_writer *w);
 int mig_check_config(struct vm *vm, const struct mig_record *rec, char *err,
 		     size_t errlen);
 
+/*
+ * The destination, around the device records: every device's load_begin
+ * once the configuration matched, every load_end when the stream ended.
+ */
+void mig_load_begin(struct vm *vm);
+void mig_load_end(struct vm *vm);
+
 /* With the VM paused: devices, in-kernel state, vCPUs. */
 int mig_send_machine(struct vm *vm, struct mig_writer *w, char *err,
 		     size_t errlen);

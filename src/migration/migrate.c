@@ -22,6 +22,7 @@
 #include "core/util.h"
 #include "migration/cpu_state.h"
 #include "migration/machine.h"
+#include "migration/participant.h"
 #include "migration/migration.h"
 #include "migration/ram.h"
 #include "migration/uri.h"
@@ -45,13 +46,24 @@
  */
 #define MIG_GOOD_DOWNTIME_MS	5
 
+/*
+ * x-unplug-timeout's default: Linux's pciehp waits 5 s after an attention
+ * button before it acts (the operator's chance to cancel), then unbinds
+ * the driver and powers the slot off; 10 s covers that with room to spare.
+ * A guest that takes longer is stuck, and QEMU would wait for it forever.
+ */
+#define MIG_UNPLUG_TIMEOUT_MS	10000
+/* After a surprise removal the slot empties at once; this only bounds it. */
+#define MIG_SURPRISE_WAIT_MS	2000
+
 enum mig_status {
-	MIG_NONE, MIG_SETUP, MIG_ACTIVE, MIG_DEVICE, MIG_COMPLETED,
+	MIG_NONE, MIG_SETUP, MIG_WAIT_UNPLUG, MIG_ACTIVE, MIG_DEVICE, MIG_COMPLETED,
 	MIG_FAILED, MIG_CANCELLING, MIG_CANCELLED,
 };
 
 static const char *const mig_status_names[] = {
-	[MIG_NONE] = "none", [MIG_SETUP] = "setup", [MIG_ACTIVE] = "active",
+	[MIG_NONE] = "none", [MIG_SETUP] = "setup",
+	[MIG_WAIT_UNPLUG] = "wait-unplug", [MIG_ACTIVE] = "active",
 	[MIG_DEVICE] = "device", [MIG_COMPLETED] = "completed",
 	[MIG_FAILED] = "failed", [MIG_CANCELLING] = "cancelling",
 	[MIG_CANCELLED] = "cancelled",
@@ -63,6 +75,8 @@ struct mig_params {
 	uint64_t announce_initial, announce_max, announce_rounds,
 		 announce_step;		/* ms, ms, count, ms */
 	uint64_t max_passes;		/* x-max-passes: pre-copy pass cap */
+	uint64_t unplug_timeout;	/* x-unplug-timeout, ms */
+	bool unplug_surprise;		/* x-unplug-timeout-action=surprise */
 };
 
 struct migration {
@@ -78,7 +92,9 @@ struct migration {
 	struct mig_params params;
 	struct mig_writer w;
 	struct mig_ram ram;
-	uint64_t start_ms, setup_ms, total_ms, downtime_ms;
+	uint64_t start_ms, setup_ms, total_ms, downtime_ms, unplug_ms;
+	bool prepared;			/* participants were asked to prepare */
+	bool unconfirmed;		/* all sent, no verdict: VM may run there */
 	uint64_t expected_downtime_ms, passes, dirty_rate;
 	int64_t dirty_prev, dirty_now;	/* pages dirty after the last passes */
 	bool converged;			/* false: the pass cap stopped pre-copy */
@@ -94,7 +110,8 @@ static struct migration mig = {
 	.params = { .downtime_limit = 300, .max_bandwidth = 128 * MiB,
 		    .announce_initial = 50, .announce_max = 550,
 		    .announce_rounds = 5, .announce_step = 100,
-		    .max_passes = MIG_MAX_PASSES },
+		    .max_passes = MIG_MAX_PASSES,
+		    .unplug_timeout = MIG_UNPLUG_TIMEOUT_MS },
 };
 
 static uint64_t now_ms(void)
@@ -141,9 +158,11 @@ static int batch_done(void *opaque, uint64_t bytes)
 	mig.throttle_bytes += bytes;
 	elapsed = now_ms() - mig.throttle_t0;
 	due = bw ? mig.throttle_bytes * 1000 / bw : 0;
-	if (due > elapsed) {
-		usleep((due - elapsed) * 1000);
-		elapsed = due;
+	/* In slices: one batch at a low max-bandwidth is seconds of sleep,
+	 * and migrate_cancel must not wait for it. */
+	while (due > elapsed && !cancelled()) {
+		usleep(MIN(due - elapsed, 50) * 1000);
+		elapsed = now_ms() - mig.throttle_t0;
 	}
 	if (elapsed >= 1000) {
 		pthread_mutex_lock(&mig.lock);
@@ -312,6 +331,7 @@ static int stop_and_copy(char *err, size_t errlen)
 		if (ret && ret != -EREMOTEIO) {
 			snprintf(err, errlen, "the destination did not confirm (%s): the VM stays paused here; 'cont' resumes it if the destination does not run it",
 				 strerror(-ret));
+			mig.unconfirmed = true;
 			return ret;
 		}
 	}
@@ -324,6 +344,60 @@ static int stop_and_copy(char *err, size_t errlen)
 	vm_set_paused_state(mig.vm, VM_POSTMIGRATE);
 	pthread_mutex_lock(&mig.lock);
 	mig.downtime_ms = now_ms() - t0;
+	pthread_mutex_unlock(&mig.lock);
+	return 0;
+}
+
+/*
+ * wait-unplug: what the participants must do before RAM moves (failover:
+ * the guest powering off every primary's slot), bounded by
+ * x-unplug-timeout; then, by x-unplug-timeout-action, fail the migration
+ * (cancel) or have them force it (surprise) and go on.
+ */
+static int wait_unplug(char *err, size_t errlen)
+{
+	uint64_t t0 = now_ms(), limit, waited;
+	char what[96] = "";
+	bool surprise;
+	int n;
+
+	n = mig_participants_prepare(err, errlen);
+	pthread_mutex_lock(&mig.lock);
+	mig.prepared = true;
+	limit = mig.params.unplug_timeout;
+	surprise = mig.params.unplug_surprise;
+	pthread_mutex_unlock(&mig.lock);
+	if (n <= 0)
+		return n;
+	set_status(MIG_WAIT_UNPLUG);
+	while (mig_participants_pending(what, sizeof(what)) > 0) {
+		waited = now_ms() - t0;
+		if (cancelled())
+			return -ECANCELED;
+		if (waited >= limit && !surprise) {
+			snprintf(err, errlen, "the guest did not release %s within %llu ms (x-unplug-timeout; x-unplug-timeout-action is cancel)",
+				 what, (unsigned long long)limit);
+			return -ETIMEDOUT;
+		}
+		if (waited >= limit + MIG_SURPRISE_WAIT_MS) {
+			snprintf(err, errlen, "%s is still there %d ms after its surprise removal",
+				 what, MIG_SURPRISE_WAIT_MS);
+			return -ETIMEDOUT;
+		}
+		if (waited >= limit && surprise && limit) {
+			pr_warn("migration: the guest did not release %s within %llu ms: removing it by surprise",
+				what, (unsigned long long)limit);
+			mig_participants_force();
+			limit = 0;	/* warned and forced once */
+			t0 = now_ms() - MIG_SURPRISE_WAIT_MS / 2;
+		}
+		usleep(5000);
+		pthread_mutex_lock(&mig.lock);
+		mig.unplug_ms = now_ms() - t0;
+		pthread_mutex_unlock(&mig.lock);
+	}
+	pthread_mutex_lock(&mig.lock);
+	mig.unplug_ms = now_ms() - t0;
 	pthread_mutex_unlock(&mig.lock);
 	return 0;
 }
@@ -345,6 +419,13 @@ static int run_migration(void)
 	mig.fd = fd;
 	mig.w = (struct mig_writer){ .fd = fd };
 	pthread_mutex_unlock(&mig.lock);
+	/* Before the configuration: it lists the devices that stay. */
+	ret = wait_unplug(err, sizeof(err));
+	if (ret) {
+		if (ret != -ECANCELED)
+			fail(err[0] ? err : "wait-unplug", err[0] ? 0 : ret);
+		return ret;
+	}
 	ret = mig_write_header(&mig.w);
 	if (!ret)
 		ret = mig_send_config(mig.vm, &mig.w);
@@ -381,6 +462,9 @@ static void *mig_thread(void *arg)
 
 	pthread_setname_np(pthread_self(), "migration");
 	ret = run_migration();
+	/* The VM goes on here: what was undone for the move comes back. */
+	if (ret && mig.prepared && !mig.unconfirmed)
+		mig_participants_undo();
 	pthread_mutex_lock(&mig.lock);
 	if (mig.fd >= 0) {
 		close(mig.fd);
@@ -409,7 +493,8 @@ static void reset_stats(struct vm *vm, const char *uri)
 	mig.error[0] = 0;
 	snprintf(mig.uri, sizeof(mig.uri), "%s", uri);
 	mig.start_ms = now_ms();
-	mig.setup_ms = mig.total_ms = mig.downtime_ms = 0;
+	mig.setup_ms = mig.total_ms = mig.downtime_ms = mig.unplug_ms = 0;
+	mig.prepared = mig.unconfirmed = false;
 	mig.expected_downtime_ms = mig.passes = mig.dirty_rate = 0;
 	mig.dirty_prev = mig.dirty_now = 0;
 	mig.converged = true;
@@ -420,8 +505,8 @@ static void reset_stats(struct vm *vm, const char *uri)
 
 static bool mig_running(enum mig_status s)
 {
-	return s == MIG_SETUP || s == MIG_ACTIVE || s == MIG_DEVICE ||
-	       s == MIG_CANCELLING;
+	return s == MIG_SETUP || s == MIG_WAIT_UNPLUG || s == MIG_ACTIVE ||
+	       s == MIG_DEVICE || s == MIG_CANCELLING;
 }
 
 static void join_finished(void)
@@ -524,7 +609,7 @@ static int qmp_query_migrate(struct qmp_request *req)
 	}
 	r = json_pack("{s:s, s:I}", "status", mig_status_names[mig.status],
 		      "setup-time", (json_int_t)mig.setup_ms);
-	if (mig.status != MIG_SETUP)
+	if (mig.status != MIG_SETUP && mig.status != MIG_WAIT_UNPLUG)
 		json_object_set_new(r, "ram", ram_info());
 	if (mig_running(mig.status)) {
 		json_object_set_new(r, "total-time",
@@ -539,6 +624,9 @@ static int qmp_query_migrate(struct qmp_request *req)
 	if (mig.status != MIG_SETUP)
 		json_object_set_new(r, "x-converged",
 				    json_boolean(mig.converged));
+	if (mig.prepared)
+		json_object_set_new(r, "x-wait-unplug-ms",
+				    json_integer(mig.unplug_ms));
 	if (mig.status == MIG_FAILED)
 		json_object_set_new(r, "error-desc", json_string(mig.error));
 	pthread_mutex_unlock(&mig.lock);
@@ -561,6 +649,8 @@ static const struct param_def param_defs[] = {
 	PARAM("announce-rounds", announce_rounds, 1000),
 	PARAM("announce-step", announce_step, 10000),
 	PARAM("x-max-passes", max_passes, 100000),
+	/* The destination gives up on a silent stream after 30 s. */
+	PARAM("x-unplug-timeout", unplug_timeout, 20000),
 };
 
 static const struct qmp_arg set_params_args[] = {
@@ -571,6 +661,8 @@ static const struct qmp_arg set_params_args[] = {
 	{ "announce-rounds", QMP_ARG_UINT, true },
 	{ "announce-step", QMP_ARG_UINT, true },
 	{ "x-max-passes", QMP_ARG_UINT, true },
+	{ "x-unplug-timeout", QMP_ARG_UINT, true },
+	{ "x-unplug-timeout-action", QMP_ARG_STR, true },
 	QMP_ARGS_END
 };
 
@@ -594,6 +686,14 @@ static int qmp_set_params(struct qmp_request *req)
 					 d->name, (unsigned long long)d->max);
 		*(uint64_t *)((char *)&p + d->off) = v;
 	}
+	if (qmp_arg_present(req, "x-unplug-timeout-action")) {
+		const char *a = qmp_arg_str(req, "x-unplug-timeout-action", "");
+
+		if (strcmp(a, "cancel") && strcmp(a, "surprise"))
+			return qmp_error(req, QMP_ERR_GENERIC,
+					 "Parameter 'x-unplug-timeout-action' expects 'cancel' or 'surprise'");
+		p.unplug_surprise = !strcmp(a, "surprise");
+	}
 	pthread_mutex_lock(&mig.lock);
 	mig.params = p;
 	pthread_mutex_unlock(&mig.lock);
@@ -608,6 +708,8 @@ static int qmp_query_params(struct qmp_request *req)
 	for (size_t i = 0; i < ARRAY_SIZE(param_defs); i++)
 		json_object_set_new(r, param_defs[i].name, json_integer(
 			*(uint64_t *)((char *)&mig.params + param_defs[i].off)));
+	json_object_set_new(r, "x-unplug-timeout-action", json_string(
+		mig.params.unplug_surprise ? "surprise" : "cancel"));
 	pthread_mutex_unlock(&mig.lock);
 	req->ret = r;
 	return 0;

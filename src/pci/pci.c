@@ -14,6 +14,7 @@
 #include "core/vm.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
+#include "pci/pci_host.h"
 #include "pci/pci_bridge.h"
 
 /* Command bits a guest may change: I/O, memory, master, parity, SERR, INTx. */
@@ -254,6 +255,24 @@ static bool pci_bar_under_lower(const struct pci_dev *pd, int i,
 	return false;
 }
 
+void pci_dev_location(const struct pci_dev *pd, char *buf, size_t len)
+{
+	if (!pd->host)
+		snprintf(buf, len, "unplugged");
+	else if (pd->parent)
+		snprintf(buf, len, "%s/%02x.%x", pd->parent->name,
+			 PCI_SLOT(pd->devfn), PCI_FUNC(pd->devfn));
+	else
+		snprintf(buf, len, "00:%02x.%x", PCI_SLOT(pd->devfn),
+			 PCI_FUNC(pd->devfn));
+}
+
+void pci_unmap_bars(struct pci_dev *pd)
+{
+	for (int i = 0; i < PCI_NR_BARS; i++)
+		pci_bar_unmap(pd, i);
+}
+
 /*
  * What is mapped follows config space, not the order of the guest's
  * writes, so a migration destination that loads the same bytes maps the
@@ -268,6 +287,10 @@ void pci_update_bars(struct pci_dev *pd)
 	bool on[PCI_NR_BARS];
 	uint64_t addr[PCI_NR_BARS];
 
+	if (pd->host && pd->host->bars_deferred) {
+		pci_unmap_bars(pd);	/* mapped by pci_host's load_end */
+		return;
+	}
 	for (int i = 0; i < PCI_NR_BARS; i++) {
 		on[i] = false;
 		if (pd->bars[i].type == PCI_BAR_UNUSED)
@@ -285,12 +308,6 @@ void pci_update_bars(struct pci_dev *pd)
 	for (int i = 0; i < PCI_NR_BARS; i++)
 		if (on[i] && !pd->bars[i].mapped)
 			pci_bar_map(pd, i, addr[i]);
-}
-
-void pci_unmap_bars(struct pci_dev *pd)
-{
-	for (int i = 0; i < PCI_NR_BARS; i++)
-		pci_bar_unmap(pd, i);
 }
 
 /* ---- INTx ---- */

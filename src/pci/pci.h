@@ -181,6 +181,11 @@ uint64_t pci_bar_addr(const struct pci_dev *pd, int bar);
 void pci_update_bars(struct pci_dev *pd);
 /* Unmap every BAR (device removal). */
 void pci_unmap_bars(struct pci_dev *pd);
+/*
+ * Where pd sits, by topology rather than guest-assigned bus numbers:
+ * "00:DD.F" on bus 0, "BRIDGE/DD.F" behind a bridge, "unplugged".
+ */
+void pci_dev_location(const struct pci_dev *pd, char *buf, size_t len);
 /* Level of the device's INTx line; shared GSIs are OR-ed by the host. */
 void pci_set_irq(struct pci_dev *pd, bool level);
 /*

@@ -350,6 +350,48 @@ static int pci_host_load(struct device *dev, struct sreader *in, char *err,
 	return ret;
 }
 
+/*
+ * Migration destination: while device records arrive every BAR stays
+ * unmapped (pci_update_bars), so at the end no device still holds a
+ * firmware address another one was moved to; then one pass maps them all,
+ * behind bridges too, from the loaded config space.
+ */
+static void pci_host_load_begin(struct device *dev)
+{
+	struct pci_host *h = to_host(dev);
+
+	pthread_mutex_lock(&h->lock);
+	h->bars_deferred = true;
+	for (unsigned i = 0; i < 256; i++) {
+		struct pci_dev *pd = h->devs[i];
+
+		if (!pd)
+			continue;
+		pci_unmap_bars(pd);
+		if (pd->bridge && pd->bridge->child)
+			pci_unmap_bars(pd->bridge->child);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void pci_host_load_end(struct device *dev)
+{
+	struct pci_host *h = to_host(dev);
+
+	pthread_mutex_lock(&h->lock);
+	h->bars_deferred = false;
+	for (unsigned i = 0; i < 256; i++) {
+		struct pci_dev *pd = h->devs[i];
+
+		if (!pd)
+			continue;
+		pci_update_bars(pd);
+		if (pd->bridge && pd->bridge->child)
+			pci_update_bars(pd->bridge->child);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 static void pci_host_nop(struct device *dev)
 {
 	/* Freed by pci_host_destroy(), after the devices on it. */
@@ -362,6 +404,8 @@ static const struct device_ops pci_host_ops = {
 	.resume = pci_host_nop,
 	.save = pci_host_save,
 	.load = pci_host_load,
+	.load_begin = pci_host_load_begin,
+	.load_end = pci_host_load_end,
 	.destroy = pci_host_nop,
 };
 

@@ -41,6 +41,8 @@ struct pci_host {
 	struct pci_root_port *ports[PCI_MAX_ROOT_PORTS];
 	unsigned nr_ports;		/* also: next secondary bus - 1 */
 	struct pci_hotplug *hp;		/* hotplug.c, created on first use */
+	/* Migration load in progress: BARs stay unmapped until its end. */
+	bool bars_deferred;
 };
 
 /* A bump allocator over [next, end) for firmware-style BAR placement. */

@@ -454,6 +454,11 @@ static void rp_dev_nop(struct device *dev)
 	 * bridge after the devices behind it. */
 }
 
+static void rp_dev_location(struct device *dev, char *buf, size_t len)
+{
+	pci_dev_location(&root_port_from_device(dev)->pci, buf, len);
+}
+
 static const struct device_ops root_port_dev_ops = {
 	.type = "pcie-root-port",
 	.reset = rp_dev_reset,
@@ -461,6 +466,7 @@ static const struct device_ops root_port_dev_ops = {
 	.resume = rp_dev_nop,
 	.save = rp_save,
 	.load = rp_load,
+	.location = rp_dev_location,
 	.destroy = rp_dev_nop,
 };
 

@@ -755,6 +755,12 @@ static void vnet_dev_destroy(struct device *dev)
 	virtio_net_free(container_of(dev, struct virtio_net, dev));
 }
 
+static void vnet_dev_location(struct device *dev, char *buf, size_t len)
+{
+	pci_dev_location(&container_of(dev, struct virtio_net, dev)->vp.pci,
+			 buf, len);
+}
+
 static const struct device_ops virtio_net_dev_ops = {
 	.type = "virtio-net-pci",
 	.reset = vnet_dev_reset,
@@ -764,6 +770,7 @@ static const struct device_ops virtio_net_dev_ops = {
 	.load = vnet_load,
 	.set_link = vnet_dev_set_link,
 	.announce = vnet_dev_announce,
+	.location = vnet_dev_location,
 	.destroy = vnet_dev_destroy,
 };
 

@@ -563,6 +563,70 @@ static void test_state_roundtrip(void **state)
 	sbuf_free(&sb);
 }
 
+/*
+ * A migration destination loads device records one by one while the
+ * others still sit at their firmware addresses.  Here the source's guest
+ * moved b's BAR away and a's onto b's old range; loaded a first, a would
+ * find b still there.  Between the host's load_begin and load_end nothing
+ * is mapped, and at the end every BAR is where the source had it.
+ */
+static void test_load_maps_bars_in_one_pass(void **state)
+{
+	struct fixture *f = *state;
+	struct device *host = pci_host_device(f->vm.pci);
+	struct sbuf sa = { 0 }, sb = { 0 };
+	uint64_t fw_a, fw_b, moved_b = 0xd3000000;
+	struct sreader r;
+	char err[160] = "";
+	uint32_t v;
+
+	f->b = make_dev(f, "b");
+	assert_int_equal(pci_host_add(f->vm.pci, f->a, -1), 0);
+	assert_int_equal(pci_host_add(f->vm.pci, f->b, -1), 0);
+	fw_a = pci_bar_addr(f->a, 1);
+	fw_b = pci_bar_addr(f->b, 1);
+	pci_cfg_write(f->b, PCI_BASE_ADDRESS_1, moved_b, 4);
+	pci_cfg_write(f->a, PCI_BASE_ADDRESS_1, fw_b, 4);
+	assert_true(f->a->bars[1].mapped && f->b->bars[1].mapped);
+	assert_int_equal(pci_dev_save(f->a, &sa), 0);
+	assert_int_equal(pci_dev_save(f->b, &sb), 0);
+
+	/* The destination: both back at their firmware addresses. */
+	pci_cfg_write(f->a, PCI_BASE_ADDRESS_1, fw_a, 4);
+	pci_cfg_write(f->b, PCI_BASE_ADDRESS_1, fw_b, 4);
+	assert_true(f->a->bars[1].mapped && f->b->bars[1].mapped);
+
+	host->ops->load_begin(host);
+	r = (struct sreader){ .p = sa.data, .len = sa.len };
+	assert_int_equal(pci_dev_load(f->a, &r, err, sizeof(err)), 0);
+	assert_false(f->a->bars[1].mapped);	/* deferred, not refused */
+	r = (struct sreader){ .p = sb.data, .len = sb.len };
+	assert_int_equal(pci_dev_load(f->b, &r, err, sizeof(err)), 0);
+	host->ops->load_end(host);
+
+	assert_true(f->a->bars[1].mapped);
+	assert_true(f->b->bars[1].mapped);
+	f->mem.reads = 0;
+	assert_int_equal(bus_read(&f->vm.mmio, fw_b, &v, 4), 0);
+	assert_int_equal(bus_read(&f->vm.mmio, moved_b, &v, 4), 0);
+	assert_int_equal(f->mem.reads, 2);
+	assert_int_equal(bus_read(&f->vm.mmio, fw_a, &v, 4), -ENOENT);
+	sbuf_free(&sa);
+	sbuf_free(&sb);
+}
+
+static void test_location(void **state)
+{
+	struct fixture *f = *state;
+	char buf[32];
+
+	pci_dev_location(f->a, buf, sizeof(buf));
+	assert_string_equal(buf, "unplugged");
+	assert_int_equal(pci_host_add(f->vm.pci, f->a, 5), 0);
+	pci_dev_location(f->a, buf, sizeof(buf));
+	assert_string_equal(buf, "00:05.0");
+}
+
 static void test_host_state(void **state)
 {
 	struct fixture *f = *state;
@@ -598,6 +662,8 @@ int main(void)
 		T(test_bar_assign_and_map),
 		T(test_bar_overlap_stays_dark),
 		T(test_bar_overlap_within_device),
+		T(test_load_maps_bars_in_one_pass),
+		T(test_location),
 		T(test_slots),
 		T(test_config_ports),
 		T(test_bar_programming_via_ports),
