@@ -151,10 +151,47 @@ static void batch_reset(struct ram_batch *b)
 	sbuf_put(&b->buf, hdr, sizeof(hdr));
 }
 
-static void batch_add(struct mig_ram *r, struct ram_batch *b, uint64_t gpa,
-		      const uint8_t *page)
+/*
+ * Pages in the memfd's holes (never written: most of an idle guest's RAM)
+ * are zero pages without reading them.  Reading would fault each one in
+ * and, memfd being shared memory, allocate it: a migration would cost the
+ * source all of the guest's RAM, and the faults most of the pass.  Pages
+ * are visited in increasing order, so one SEEK_DATA/SEEK_HOLE pair per
+ * populated run is enough.  A page the guest writes after this look is
+ * dirty and goes again in the next pass, as for a page read.
+ */
+struct hole_cursor {
+	int fd;
+	off_t from, data, hole;	/* [from, data) is a hole, [data, hole) data */
+};
+
+static bool page_in_hole(struct hole_cursor *c, off_t off)
 {
-	if (page_is_zero(page)) {
+	if (c->fd < 0)
+		return false;
+	if (off >= c->from && off < c->data)
+		return true;
+	if (off >= c->data && off < c->hole)
+		return false;
+	c->from = off;
+	c->data = lseek(c->fd, off, SEEK_DATA);
+	if (c->data < 0) {		/* ENXIO: nothing but holes after off */
+		c->data = c->hole = (off_t)INT64_MAX;
+		return true;
+	}
+	c->hole = c->data;		/* unknown until asked */
+	if (c->data > off)
+		return true;
+	c->hole = lseek(c->fd, off, SEEK_HOLE);
+	if (c->hole <= off)
+		c->hole = off + GM_PAGE_SIZE;
+	return false;
+}
+
+static void batch_add(struct mig_ram *r, struct ram_batch *b, uint64_t gpa,
+		      const uint8_t *page, bool hole)
+{
+	if (hole || page_is_zero(page)) {
 		sbuf_put_le(&b->buf, gpa | MIG_RAM_F_ZERO, 8);
 		r->zero_pages++;
 	} else {
@@ -187,6 +224,8 @@ static int send_slot(struct mig_ram *r, int i, struct ram_batch *b,
 		     struct mig_writer *w, mig_ram_batch_fn fn, void *opaque)
 {
 	struct gm_slot *s = &r->gm->slots[i];
+	struct hole_cursor hc = { .fd = r->gm->memfd, .from = -1, .data = -1,
+				  .hole = -1 };
 	size_t n = slot_longs(s);
 	int ret;
 
@@ -199,7 +238,9 @@ static int send_slot(struct mig_ram *r, int i, struct ram_batch *b,
 
 			bits &= bits - 1;
 			batch_add(r, b, s->gpa + (page << GM_PAGE_SHIFT),
-				  s->hva + (page << GM_PAGE_SHIFT));
+				  s->hva + (page << GM_PAGE_SHIFT),
+				  page_in_hole(&hc, s->memfd_off +
+						    ((off_t)page << GM_PAGE_SHIFT)));
 			r->todo_pages--;
 			if (b->count < MIG_RAM_BATCH)
 				continue;
