@@ -306,21 +306,37 @@ static int refusal_after_send_error(int ret, char *err, size_t errlen)
 	return await_verdict(err, errlen) == -EREMOTEIO ? -EREMOTEIO : ret;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
 static int stop_and_copy(char *err, size_t errlen)
 {
 	bool was_running = vm_get_state(mig.vm) == VM_RUNNING;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = now_ms(), us[5], pages = 0;
+	int64_t dirty;
 	int ret;
 
 	set_status(MIG_DEVICE);
+	us[0] = now_us();
 	vm_pause(mig.vm);
-	ret = mig_ram_sync(&mig.ram) < 0 ? -EIO : 0;
-	if (!ret)
+	us[1] = now_us();
+	dirty = mig_ram_sync(&mig.ram);
+	ret = dirty < 0 ? -EIO : 0;
+	if (!ret) {
+		pages = dirty;
 		ret = mig_ram_send(&mig.ram, &mig.w, NULL, NULL);
+	}
+	us[2] = now_us();
 	if (!ret)
 		ret = mig_send_machine(mig.vm, &mig.w, err, errlen);
 	if (!ret)
 		ret = mig_write_record(&mig.w, MIG_REC_END, NULL, 0);
+	us[3] = now_us();
 	if (!ret) {
 		ret = await_verdict(err, errlen);
 		/*
@@ -342,9 +358,17 @@ static int stop_and_copy(char *err, size_t errlen)
 		return ret;
 	}
 	vm_set_paused_state(mig.vm, VM_POSTMIGRATE);
+	us[4] = now_us();
 	pthread_mutex_lock(&mig.lock);
 	mig.downtime_ms = now_ms() - t0;
 	pthread_mutex_unlock(&mig.lock);
+	/* Where the downtime went, for whoever tunes it. */
+	pr_info("migration: downtime %llu us: pausing %llu, last %llu pages %llu, device and vCPU state %llu, destination load and resume %llu",
+		(unsigned long long)(us[4] - us[0]),
+		(unsigned long long)(us[1] - us[0]),
+		(unsigned long long)pages, (unsigned long long)(us[2] - us[1]),
+		(unsigned long long)(us[3] - us[2]),
+		(unsigned long long)(us[4] - us[3]));
 	return 0;
 }
 

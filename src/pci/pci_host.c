@@ -356,21 +356,27 @@ static int pci_host_load(struct device *dev, struct sreader *in, char *err,
  * firmware address another one was moved to; then one pass maps them all,
  * behind bridges too, from the loaded config space.
  */
+/* With the host lock: fn on every function, bus 0 and behind bridges. */
+static void for_each_function(struct pci_host *h, void (*fn)(struct pci_dev *))
+{
+	for (unsigned i = 0; i < 256; i++) {
+		struct pci_dev *pd = h->devs[i];
+
+		if (!pd)
+			continue;
+		fn(pd);
+		if (pd->bridge && pd->bridge->child)
+			fn(pd->bridge->child);
+	}
+}
+
 static void pci_host_load_begin(struct device *dev)
 {
 	struct pci_host *h = to_host(dev);
 
 	pthread_mutex_lock(&h->lock);
 	h->bars_deferred = true;
-	for (unsigned i = 0; i < 256; i++) {
-		struct pci_dev *pd = h->devs[i];
-
-		if (!pd)
-			continue;
-		pci_unmap_bars(pd);
-		if (pd->bridge && pd->bridge->child)
-			pci_unmap_bars(pd->bridge->child);
-	}
+	for_each_function(h, pci_unmap_bars);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -380,15 +386,7 @@ static void pci_host_load_end(struct device *dev)
 
 	pthread_mutex_lock(&h->lock);
 	h->bars_deferred = false;
-	for (unsigned i = 0; i < 256; i++) {
-		struct pci_dev *pd = h->devs[i];
-
-		if (!pd)
-			continue;
-		pci_update_bars(pd);
-		if (pd->bridge && pd->bridge->child)
-			pci_update_bars(pd->bridge->child);
-	}
+	for_each_function(h, pci_update_bars);
 	pthread_mutex_unlock(&h->lock);
 }
 
