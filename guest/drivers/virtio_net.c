@@ -194,7 +194,11 @@ static void vnet_announce(struct vnet *n)
 	if (n->announce_busy)
 		return;
 	n->announces++;
-	arp_announce(&n->nif);
+	/* A failover slave has no address of its own: fo0 announces. */
+	if (n->nif.master)
+		failover_announce_soon();
+	else
+		arp_announce(&n->nif);
 	netif_tx_flush(&n->nif);
 	vnet_ctrl_send(n, VNET_CTRL_ANNOUNCE, VNET_CTRL_ANNOUNCE_ACK);
 }

@@ -213,6 +213,8 @@ static inline void netif_unlock(struct netif *nif, u64 flags)
 void failover_create(struct netif *standby);
 /* A slave's state changed: bound, carrier, broken (slave locked). */
 void failover_event(struct netif *nif);
+/* A slave's GUEST_ANNOUNCE: fo0 announces soon (failover.c). */
+void failover_announce_soon(void);
 /* A frame received on a slave (slave locked); see netif_rx(). */
 int failover_rx(struct netif *slave, const u8 *frame, size_t len);
 void failover_cmd(int argc, char **argv);

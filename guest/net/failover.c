@@ -252,6 +252,21 @@ static void fo_switched(void)
 	fo_announce();
 }
 
+/*
+ * A slave was asked to announce (virtio GUEST_ANNOUNCE after a migration):
+ * the address is fo0's, so fo0 announces, through its transmit path.  The
+ * caller holds the slave's lock, which that path may need: the poller (or
+ * the next event) sends it, as for a path change.
+ */
+void failover_announce_soon(void)
+{
+	if (!fo.created)
+		return;
+	__atomic_store_n(&fo.announce_pending, true, __ATOMIC_SEQ_CST);
+	if (current_cpl() == 0)
+		net_poll_kick();
+}
+
 /* Pair a PCI NIC with fo0's MAC; only ctx, whose lock we hold. */
 static void fo_pair(void)
 {

@@ -46,6 +46,12 @@ void failover_free(struct failover *fo)
 		fo->pairs = p->next;
 		free(p);
 	}
+	while (fo->pool) {
+		struct fo_pool *e = fo->pool;
+
+		fo->pool = e->next;
+		free(e);
+	}
 	pthread_mutex_destroy(&fo->lock);
 	free(fo);
 }
@@ -114,8 +120,8 @@ int failover_check_primary(struct vm *vm, const struct pci_nic_params *p,
 	return ret;
 }
 
-static int fo_add(struct failover *fo, const struct pci_nic_params *p,
-		  enum fo_state state)
+int fo_add(struct failover *fo, const struct pci_nic_params *p,
+	   enum fo_state state)
 {
 	struct fo_pair *pair = calloc(1, sizeof(*pair));
 
@@ -156,6 +162,31 @@ int failover_add_primary(struct vm *vm, const struct pci_nic_params *p,
 	}
 	pr_info("%s: failover primary of %s, hidden until the guest negotiates STANDBY",
 		p->id, p->failover_pair_id);
+	return 0;
+}
+
+int failover_add_pool(struct vm *vm, const struct pci_nic_params *p,
+		      char *err, size_t errlen)
+{
+	struct failover *fo = fo_get(vm);
+	struct fo_pool *e, **tail;
+	int ret;
+
+	if (!fo || !(e = calloc(1, sizeof(*e))))
+		return errf(err, errlen, -ENOMEM, "Out of memory");
+	ret = pci_hotplug_reserve(vm, p, err, errlen);
+	if (ret) {
+		free(e);
+		return ret;
+	}
+	e->primary = *p;
+	pthread_mutex_lock(&fo->lock);
+	for (tail = &fo->pool; *tail; tail = &(*tail)->next)
+		;
+	*tail = e;
+	pthread_mutex_unlock(&fo->lock);
+	pr_info("%s: free failover primary on %s (pool), for a standby a migration brings",
+		p->id, p->bus);
 	return 0;
 }
 
@@ -336,6 +367,9 @@ static bool fo_holds(struct vm *vm, const char *id, bool netdev)
 	for (struct fo_pair *p = fo->pairs; p && !ret; p = p->next)
 		ret = p->state == FO_HIDDEN &&
 		      !strcmp(netdev ? p->primary.netdev : p->primary.id, id);
+	for (struct fo_pool *e = fo->pool; e && !ret; e = e->next)
+		ret = !e->used &&
+		      !strcmp(netdev ? e->primary.netdev : e->primary.id, id);
 	pthread_mutex_unlock(&fo->lock);
 	return ret;
 }
@@ -367,6 +401,14 @@ json_t *failover_query(struct vm *vm)
 			"driver", p->primary.driver, "bus", p->primary.bus,
 			"state", p->state == FO_HIDDEN ? "hidden" : "plugged",
 			"held", p->held));
+	for (struct fo_pool *e = fo->pool; e; e = e->next)
+		if (!e->used)
+			json_array_append_new(list, json_pack(
+				"{s:s, s:s, s:s, s:s, s:s, s:b}",
+				"standby", "", "primary", e->primary.id,
+				"driver", e->primary.driver,
+				"bus", e->primary.bus, "state", "pool",
+				"held", false));
 	pthread_mutex_unlock(&fo->lock);
 	/* Negotiation state, read outside our lock (takes the NIC's). */
 	for (size_t i = 0; i < json_array_size(list); i++) {

@@ -58,6 +58,13 @@ int failover_check_primary(struct vm *vm, const struct pci_nic_params *p,
 int failover_add_primary(struct vm *vm, const struct pci_nic_params *p,
 			 char *err, size_t errlen);
 void failover_primary_plugged(struct vm *vm, const struct pci_nic_params *p);
+/*
+ * A free primary (failover_pool=on): hidden, its slot reserved, paired with
+ * no standby until a migration brings one that negotiated STANDBY and has
+ * no primary of its own here (src/failover/migration.c).  -errno.
+ */
+int failover_add_pool(struct vm *vm, const struct pci_nic_params *p,
+		      char *err, size_t errlen);
 /* Watch a failover=on virtio-net's negotiations (idempotent). */
 int failover_watch_standby(struct vm *vm, const char *id);
 /* Watch every failover=on virtio-net of the VM (end of machine init). */

@@ -13,9 +13,11 @@
  *   undo              the migration failed or was cancelled: plug them back
  *                     (at once, or as soon as a running unplug completes), so
  *                     the guest moves its transmit path back;
- *   destination,      every pair whose standby negotiated STANDBY (its loaded
- *   resumed           state says so) gets its hidden primary plugged; if that
- *                     fails the VM stays on the standby and
+ *   destination,      every standby that negotiated STANDBY (its loaded
+ *   resumed           state says so) gets a primary plugged: its own (a
+ *                     --device with its failover_pair_id), else the first
+ *                     free one of the pool (failover_pool=on); with none, or
+ *                     if the plug fails, the VM stays on the standby and
  *                     x-FAILOVER_PRIMARY_UNAVAILABLE {standby, reason} says so.
  *
  * The migration threads call in here; pairs and plugs belong to the event
@@ -301,6 +303,71 @@ void failover_replug_later(struct vm *vm, const char *standby)
 
 /* ---- destination ---- */
 
+static void unavailable(struct vm *vm, const char *standby, const char *why)
+{
+	pr_warn("migration: %s stays on its standby: %s", standby, why);
+	pci_hotplug_emit(vm, "x-FAILOVER_PRIMARY_UNAVAILABLE",
+			 json_pack("{s:s, s:s}", "standby", standby,
+				   "reason", why));
+}
+
+/*
+ * Policy: the first free pool primary in command-line order, given the
+ * standby's MAC (the guest pairs by MAC).  It becomes an ordinary pair.
+ */
+static int take_from_pool(struct failover *fo, const struct virtio_net *n)
+{
+	struct pci_nic_params p;
+	struct fo_pool *e;
+
+	pthread_mutex_lock(&fo->lock);
+	for (e = fo->pool; e && e->used; e = e->next)
+		;
+	if (e)
+		e->used = true;
+	pthread_mutex_unlock(&fo->lock);
+	if (!e)
+		return -ENOENT;
+	p = e->primary;
+	p.failover_pool = false;
+	snprintf(p.failover_pair_id, sizeof(p.failover_pair_id), "%s",
+		 n->dev.id);
+	memcpy(p.mac, n->perm_mac, sizeof(p.mac));
+	if (fo_add(fo, &p, FO_HIDDEN)) {
+		pthread_mutex_lock(&fo->lock);
+		e->used = false;
+		pthread_mutex_unlock(&fo->lock);
+		return -ENOMEM;
+	}
+	pr_info("migration: pool primary %s is now the primary of %s", p.id,
+		n->dev.id);
+	return 0;
+}
+
+/* Negotiated standbys that arrived without a primary of their own here. */
+static void pool_for_orphans(struct vm *vm, struct failover *fo)
+{
+	for (struct device *d = vm->devices; d; d = d->next) {
+		struct virtio_net *n = virtio_net_find(vm, d->id);
+		bool paired;
+		int ret;
+
+		if (!n || !n->failover ||
+		    virtio_net_standby_negotiated(vm, d->id) <= 0)
+			continue;
+		pthread_mutex_lock(&fo->lock);
+		paired = fo_by_standby(fo, d->id) != NULL;
+		pthread_mutex_unlock(&fo->lock);
+		if (paired)
+			continue;
+		ret = take_from_pool(fo, n);
+		if (ret)
+			unavailable(vm, d->id, ret == -ENOENT ?
+				    "no free primary in the pool" :
+				    strerror(-ret));
+	}
+}
+
 static int do_resumed(struct vm *vm, char *err)
 {
 	struct failover *fo = fo_get(vm);
@@ -310,6 +377,7 @@ static int do_resumed(struct vm *vm, char *err)
 	(void)err;
 	if (!fo)
 		return 0;
+	pool_for_orphans(vm, fo);
 	n = snapshot(fo, s);
 	for (int i = 0; i < n; i++) {
 		if (s[i].state != FO_HIDDEN || s[i].held ||
@@ -321,9 +389,7 @@ static int do_resumed(struct vm *vm, char *err)
 				s[i].primary, s[i].standby);
 			continue;
 		}
-		pci_hotplug_emit(vm, "x-FAILOVER_PRIMARY_UNAVAILABLE",
-				 json_pack("{s:s, s:s}", "standby", s[i].standby,
-					   "reason", strerror(-ret)));
+		unavailable(vm, s[i].standby, strerror(-ret));
 	}
 	return 0;
 }

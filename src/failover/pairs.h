@@ -31,10 +31,18 @@ struct fo_pair {
 	struct fo_pair *next;
 };
 
+/* A free primary (failover_pool=on), hidden, its slot reserved. */
+struct fo_pool {
+	struct pci_nic_params primary;
+	bool used;		/* given to a standby (now one of the pairs) */
+	struct fo_pool *next;
+};
+
 struct failover {
 	struct vm *vm;
-	pthread_mutex_t lock;	/* the list; never held across a plug */
+	pthread_mutex_t lock;	/* the lists; never held across a plug */
 	struct fo_pair *pairs;
+	struct fo_pool *pool;	/* in command-line order */
 };
 
 struct failover *fo_get(struct vm *vm);
@@ -44,6 +52,9 @@ struct fo_pair *fo_by_primary(struct failover *fo, const char *id);
 /* Loop thread, fo->lock not held: plug a hidden primary.  0, or -errno
  * (logged). */
 int fo_plug(struct failover *fo, const char *standby);
+/* Record a pair (primary p for its failover_pair_id) in state. -ENOMEM. */
+int fo_add(struct failover *fo, const struct pci_nic_params *p,
+	   enum fo_state state);
 /* Any thread: plug standby's hidden primary soon, on the loop (migration.c:
  * a migration was undone while the primary's unplug was still running). */
 void failover_replug_later(struct vm *vm, const char *standby);

@@ -435,6 +435,8 @@ int pci_hotplug_add(struct vm *vm, struct opts *o, bool hotplug, char *err,
 	ret = pci_nic_parse(vm, o, hotplug, &p, err, errlen);
 	if (ret)
 		return ret;
+	if (p.failover_pool)
+		return failover_add_pool(vm, &p, err, errlen);
 	if (p.failover_pair_id[0]) {
 		ret = failover_add_primary(vm, &p, err, errlen);
 		if (ret <= 0)

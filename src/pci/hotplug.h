@@ -44,6 +44,7 @@ struct pci_nic_params {
 	uint8_t mac[6];
 	bool failover;			/* virtio-net-pci: offer STANDBY */
 	char failover_pair_id[64];	/* "" = not a failover primary */
+	bool failover_pool;		/* a free primary for any standby */
 	char bus[64];			/* "pcie.0" or a root port id */
 	int slot;			/* bus 0: -1 = first free */
 };

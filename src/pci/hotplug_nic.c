@@ -213,7 +213,7 @@ int pci_nic_parse(struct vm *vm, struct opts *o, bool hotplug,
 		  struct pci_nic_params *p, char *err, size_t errlen)
 {
 	const struct nic_driver *drv;
-	const char *pair;
+	const char *pair, *pool;
 	bool bus0;
 
 	memset(p, 0, sizeof(*p));
@@ -235,8 +235,16 @@ int pci_nic_parse(struct vm *vm, struct opts *o, bool hotplug,
 		if (failover_check_primary(vm, p, err, errlen))
 			return -EINVAL;
 	}
+	pool = opts_get(o, "failover_pool");
+	if (pool && strcmp(pool, "on") && strcmp(pool, "off"))
+		return errf(err, errlen, -EINVAL,
+			    "Parameter 'failover_pool' expects 'on' or 'off'");
+	p->failover_pool = pool && !strcmp(pool, "on");
+	if (p->failover_pool && pair)
+		return errf(err, errlen, -EINVAL,
+			    "A pool primary (failover_pool=on) has no failover_pair_id: the migration that needs it picks its standby");
 	/* A hidden primary is hot-plugged later: it needs a hotplug bus. */
-	if (bus0 && (hotplug || pair))
+	if (bus0 && (hotplug || pair || p->failover_pool))
 		return errf(err, errlen, -EINVAL,
 			    "Bus '%s' does not support hotplugging",
 			    PCI_BUS0_NAME);

@@ -5,10 +5,14 @@
 #  1. Boot on src: the primary is plugged once STANDBY is negotiated and
 #     carries the transmit path.
 #  2. Migrate to dst: UNPLUG_PRIMARY, wait-unplug until the guest powered
-#     the slot off, then pre-copy; on dst the primary is plugged again and
-#     carries the transmit path; the VM answered before, during and after.
+#     the slot off, then pre-copy; dst has no primary of its own but a free
+#     one in its pool, on another root port: it becomes the standby's
+#     primary and carries the transmit path; the VM answered before, during
+#     and after.
 #  3. A migration cancelled in `active` after the unplug: the primary comes
 #     back on the side the VM stays on, and carries traffic again.
+#  3b. To a destination with no primary for the standby: the VM stays on
+#     its standby, reachable, and x-FAILOVER_PRIMARY_UNAVAILABLE says why.
 #  4. A guest that does not release its primary (pciehp.button=ignore):
 #     x-unplug-timeout with action cancel fails the migration with a clear
 #     error-desc and the primary never leaves; with action surprise the
@@ -34,18 +38,24 @@ for h in src dst; do
 done
 
 # fo_vm NAME HOST [GUEST OPTIONS] [-- FVMM OPTIONS]: fvmm with the
-# standby and the primary on HOST's taps.
+# standby and a primary on HOST's taps.  PRIMARY: own (pri0 on rp1, paired
+# with the standby), pool (pool0 on rp2, failover_pool=on, for whichever
+# standby comes) or none.
+PRIMARY=own
 fo_vm() {
-	local name=$1 host=$2 h=${2:0:1} guest=()
+	local name=$1 host=$2 h=${2:0:1} guest=() pri=()
 	shift 2
 	while [[ $# -gt 0 && $1 != -- ]]; do guest+=("$1"); shift; done
 	[[ ${1:-} == -- ]] && shift
-	e2e_fvmm "$name" "$host" --memory 256M --cpus 2 --root-ports 1 --verbose \
+	case $PRIMARY in
+	own) pri=(--device "e1000,netdev=n1,id=pri0,mac=$MAC,failover_pair_id=net0,bus=rp1") ;;
+	pool) pri=(--device "e1000,netdev=n1,id=pool0,bus=rp2,failover_pool=on") ;;
+	esac
+	e2e_fvmm "$name" "$host" --memory 256M --cpus 2 --root-ports 2 --verbose \
 		--qmp "unix:$TEST_TMP/$name.qmp" \
 		--netdev "tap,id=n0,ifname=fs$h-$E2E_ID" \
 		--device "virtio-net-pci,netdev=n0,id=net0,mac=$MAC,failover=on" \
-		--netdev "tap,id=n1,ifname=fp$h-$E2E_ID" \
-		--device "e1000,netdev=n1,id=pri0,mac=$MAC,failover_pair_id=net0,bus=rp1" \
+		--netdev "tap,id=n1,ifname=fp$h-$E2E_ID" "${pri[@]}" \
 		--append "ip=$G0/24 ${guest[*]}" "$@"
 }
 
@@ -93,8 +103,8 @@ check boot-on-primary $? "$(tail -n 5 "$TEST_TMP/a.out")"
 wait_until 10 peer_ping "$G0" 1
 check boot-reachable $? "peer cannot ping the guest"
 
-# 2. Failover migration under traffic.
-fo_dest b dst
+# 2. Failover migration under traffic, to a destination's pool primary.
+PRIMARY=pool fo_dest b dst
 check dest-listens $? "$(tail -n 2 "$TEST_TMP/b.err")"
 "$CTL" --json --timeout 60 "$TEST_TMP/a.qmp" events >"$TEST_TMP/events-a" 2>&1 &
 events=$!
@@ -112,8 +122,10 @@ grep -qE '"x-wait-unplug-ms": *[0-9]+' "$TEST_TMP/final-a"
 check wait-unplug-time-reported $? "$(cat "$TEST_TMP/final-a")"
 on_primary b 1
 check dest-primary-carries-tx $? "$(tail -n 5 "$TEST_TMP/b.out")"
-[[ $(pair_state b) == plugged ]]
-check dest-primary-plugged $? "pri0 is $(pair_state b) on the destination"
+qmp_json b x-query-failover >"$TEST_TMP/fo-b"
+grep -q '"primary": *"pool0"' "$TEST_TMP/fo-b" && grep -q '"standby": *"net0"' "$TEST_TMP/fo-b" &&
+	[[ $(pair_state b) == plugged ]]
+check dest-pool-primary-plugged $? "$(cat "$TEST_TMP/fo-b")"
 probe_stop mig1
 wait_until 5 peer_ping "$G0" 1
 check dest-reachable $? "peer cannot ping the guest after migration"
@@ -139,8 +151,24 @@ check cancel-primary-carries-tx $? "$(tail -n 5 "$TEST_TMP/b.out")"
 wait_until 5 peer_ping "$G0" 1
 check cancel-reachable $? "peer cannot ping the guest"
 wait_until 10 bash -c "! kill -0 ${FVMM_PID[c]}"
+
+# 3b. A destination with nothing for the standby.
+qmp b migrate-set-parameters max-bandwidth=134217728 >/dev/null
+PRIMARY=none fo_dest d src
+"$CTL" --json --timeout 60 "$TEST_TMP/d.qmp" events >"$TEST_TMP/events-d" 2>&1 &
+events=$!
+migrate_to b d
+check to-no-primary-completes $? "$(tail -n 3 "$TEST_TMP/ctl-b")"
+wait_until 5 grep -q 'FAILOVER_PRIMARY_UNAVAILABLE' "$TEST_TMP/events-d"
+kill "$events" 2>/dev/null
+grep -q '"reason": *"no free primary in the pool"' "$TEST_TMP/events-d"
+check primary-unavailable-event $? "$(grep -c event "$TEST_TMP/events-d") events"
+wait_until 5 peer_ping "$G0" 1
+check no-primary-reachable-on-standby $? "peer cannot ping the guest"
 qmp b quit >/dev/null
 wait "${FVMM_PID[b]}"
+qmp d quit >/dev/null
+wait "${FVMM_PID[d]}"
 
 # 4. A guest that keeps its primary: the wait is bounded.
 fo_vm s src pciehp.button=ignore
