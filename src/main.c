@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/vm.h"
 #include "failover/failover.h"
+#include "machine/pc.h"
 #include "migration/migration.h"
 
 static int sigfd = -1;
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
 	/* A closed console pipe must not kill the VMM mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	block_exit_signals(&sigs);
-	ret = vm_create(&vm, &cfg);
+	ret = vm_create(&vm, &cfg, &fvmm_pc_machine);
 	if (ret) {
 		vm_destroy(&vm);
 		return 1;

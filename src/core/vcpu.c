@@ -19,7 +19,6 @@
 #include "core/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
-#include "pci/pci.h"
 
 #define VCPU_KICK_SIGNAL	SIGUSR1
 
@@ -114,10 +113,10 @@ static void vcpu_pio(struct vcpu *v)
 
 	/* String I/O (rep outsb) arrives as count back-to-back accesses. */
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
-		/* PCI configuration cycles are not a bus region (see bus.h). */
-		if (vm->pci && run->io.port >= 0xCF8 && run->io.port <= 0xCFF &&
-		    pci_host_pio(vm->pci, run->io.port, data, run->io.size,
-				 is_write) == 0)
+		/* PCI configuration cycles are not a bus region (vm.h). */
+		if (vm->pio_hook &&
+		    vm->pio_hook(vm->pio_hook_opaque, run->io.port, data,
+				 run->io.size, is_write) == 0)
 			continue;
 		if (is_write)
 			bus_write(&vm->pio, run->io.port, data, run->io.size);

@@ -24,8 +24,6 @@
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
-#include "dev/legacy.h"
-#include "pci/pci.h"
 
 #define KVM_TSS_ADDR		0xfffbd000ULL
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
@@ -311,13 +309,15 @@ static void devices_pause(struct vm *vm)
 			d->ops->pause(d);
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg)
+int vm_create(struct vm *vm, const struct vm_config *cfg,
+	      const struct vm_machine *machine)
 {
 	struct boot_info bi;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
+	vm->machine = machine;
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->exit_pipe[0] = vm->exit_pipe[1] = -1;
 	vm->nr_vcpus = cfg->cpus;
@@ -345,10 +345,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->loop_ready = !ret;
 	if (!ret)
 		ret = irq_init(vm);
-	if (!ret)
-		ret = legacy_devices_create(vm);
-	if (!ret)
-		ret = pci_machine_init(vm);
+	if (!ret && machine && machine->create)
+		ret = machine->create(vm);
 	/*
 	 * A destination's RAM, firmware tables and vCPU state all come from
 	 * the stream; RAM it never receives must stay zero (migration/ram.c
@@ -536,7 +534,8 @@ void vm_destroy(struct vm *vm)
 		if (d->ops->destroy)
 			d->ops->destroy(d);
 	}
-	pci_machine_destroy(vm);
+	if (vm->machine && vm->machine->destroy)
+		vm->machine->destroy(vm);
 	if (vm->vcpus)
 		for (unsigned i = 0; i < vm->nr_vcpus; i++)
 			vcpu_destroy(&vm->vcpus[i]);

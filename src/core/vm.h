@@ -53,8 +53,33 @@ enum vm_run_state {
 	VM_RUNNING, VM_PAUSED, VM_SHUTDOWN, VM_INMIGRATE, VM_POSTMIGRATE,
 };
 
+struct vm;
+
+/*
+ * What is built on top of the core for one machine: its devices, buses
+ * and their QMP commands (src/machine/).  The core calls it without
+ * knowing what is inside.
+ */
+struct vm_machine {
+	/* After memory, the buses, the event loop and IRQ routing exist. */
+	int (*create)(struct vm *vm);
+	/* After every device's own destroy. */
+	void (*destroy)(struct vm *vm);
+};
+
+/*
+ * Port I/O that is not a bus region, tried first: 0 when handled.  PCI
+ * configuration cycles come here, because what they do may register and
+ * unregister bus regions, which cannot happen under the bus's lock.
+ */
+typedef int (*vm_pio_hook)(void *opaque, uint16_t port, void *data,
+			   unsigned size, bool is_write);
+
 struct vm {
 	struct vm_config cfg;
+	const struct vm_machine *machine;
+	vm_pio_hook pio_hook;		/* set by the machine, or NULL */
+	void *pio_hook_opaque;
 	int kvm_fd;
 	int vm_fd;
 	int run_size;			/* KVM_GET_VCPU_MMAP_SIZE */
@@ -84,7 +109,8 @@ struct vm {
 	int exit_pipe[2];		/* main thread waits on [0] */
 };
 
-int vm_create(struct vm *vm, const struct vm_config *cfg);
+int vm_create(struct vm *vm, const struct vm_config *cfg,
+	      const struct vm_machine *machine);
 /* Starts the event loop and the vCPUs, waits for the end; returns status. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);

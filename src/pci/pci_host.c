@@ -407,6 +407,13 @@ static const struct device_ops pci_host_ops = {
 	.destroy = pci_host_nop,
 };
 
+/* The VM's port I/O hook (vm.h): configuration mechanism #1. */
+static int pci_host_pio_hook(void *opaque, uint16_t port, void *data,
+			     unsigned size, bool is_write)
+{
+	return pci_host_pio(opaque, port, data, size, is_write);
+}
+
 int pci_host_create(struct vm *vm)
 {
 	struct pci_host *h = calloc(1, sizeof(*h));
@@ -434,6 +441,8 @@ int pci_host_create(struct vm *vm)
 	memcpy(h->bridge.cfg_reset, h->bridge.cfg, sizeof(h->bridge.cfg));
 	h->devs[0] = &h->bridge;
 	vm->pci = h;
+	vm->pio_hook = pci_host_pio_hook;
+	vm->pio_hook_opaque = h;
 	return 0;
 }
 
@@ -454,6 +463,8 @@ void pci_host_destroy(struct vm *vm)
 	for (unsigned i = 0; i < h->nr_ports; i++)
 		root_port_free(h->ports[i]);
 	vm->pci = NULL;
+	vm->pio_hook = NULL;
+	vm->pio_hook_opaque = NULL;
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->intx_lock);
 	free(h);

@@ -149,10 +149,16 @@ in_peer "$PROBE" --rate 500 --duration 8 --quiet \
 	--json "$TEST_TMP/probe.json" "$G0" >"$TEST_TMP/probe" 2>&1 &
 probe=$!
 sleep 2
+rss0=$(rss_kib "${FVMM_PID[src]}")
 t0=$(date +%s%N)
 "$CTL" --timeout 60 "$TEST_TMP/src.qmp" migrate "unix:$TEST_TMP/dst.mig" \
 	>"$TEST_TMP/ctl-migrate" 2>&1
 check ctl-migrate-completes $? "$(tail -n 5 "$TEST_TMP/ctl-migrate")"
+rss1=$(rss_kib "${FVMM_PID[src]}")
+# No copy of guest RAM, and the guest's untouched pages stay untouched:
+# the source's memory grows by its bitmaps and buffers only.
+[[ -n $rss0 && -n $rss1 ]] && (( rss1 - rss0 <= MAX_MIG_RSS_GROWTH_KIB ))
+check source-memory-bounded $? "the source grew by $(( ${rss1:-0} - ${rss0:-0} )) KiB (at most $MAX_MIG_RSS_GROWTH_KIB) for a $MIG_MEM guest"
 echo "migration took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 wait "$probe"
 kill "$events" 2>/dev/null

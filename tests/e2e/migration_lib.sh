@@ -58,6 +58,10 @@ qmp_json() { local sock=$1; shift; "$CTL" --json "$TEST_TMP/$sock.qmp" "$@"; }
 status_of() { qmp_json "$1" query-status | sed -nE 's/.*"status": *"([a-z-]+)".*/\1/p'; }
 mig_status() { qmp_json "$1" query-migrate | sed -nE 's/.*"status": *"([a-z-]+)".*/\1/p'; }
 mig_num() { qmp_json "$1" query-migrate | grep -oE "\"$2\": *[0-9]+" | grep -oE '[0-9]+$'; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# A migration's extra memory on the source: bitmaps, a batch, the writer's
+# buffer; a fraction of the guest's RAM it must never approach.
+MAX_MIG_RSS_GROWTH_KIB=${MAX_MIG_RSS_GROWTH_KIB:-16384}
 ram_digest() { "$CTL" --json --timeout 60 "$TEST_TMP/$1.qmp" x-query-ram-digest | sed -nE 's/.*"digest": *"([0-9a-f]+)".*/\1/p'; }
 
 # start_mig SOCK URI: fvmm-ctl migrate in the background (it follows the
